@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
+import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
+import { runSetup } from '../src/commands/setup.js';
+import type { Ui } from '../src/commands/ui.js';
+import { toWizardError, WizardError } from '../src/core/errors.js';
+import { redact } from '../src/core/redact.js';
+import { jsonSink, noPrompter } from './json.js';
+import { clackPrompter, plainSink } from './plain.js';
+import { textSink } from './text.js';
+
+const VERSION = '0.1.0';
+
+function chooseUi(args: ParsedArgs, signal: AbortSignal): Ui {
+  const f = args.flags;
+  const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  if (f.json) {
+    if (!f.yes && !f['dry-run']) throw new WizardError('NOT_A_TTY', '--json mode cannot ask questions.', { hint: 'Add --yes to apply, or --dry-run to only show the plan.' });
+    return { emit: jsonSink(), prompter: noPrompter, signal };
+  }
+  if (!tty) {
+    if (!f.yes && !f['dry-run']) throw new WizardError('NOT_A_TTY', 'There is no terminal to ask questions on, so nothing was changed.', { hint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).' });
+    return { emit: textSink(), prompter: noPrompter, signal };
+  }
+  return { emit: plainSink(), prompter: f.yes ? { ...clackPrompter(), confirm: async () => true } : clackPrompter(), signal };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    abort.abort();
+    if (interrupts > 1) process.stderr.write('\nStopping now. Every file edit is atomic; run the command again to continue.\n');
+  });
+  let args: ParsedArgs | undefined;
+  try {
+    args = parseCommandLine(argv);
+    if (args.flags.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.flags.version) {
+      process.stdout.write(`synapse-pg ${VERSION}\n`);
+      return 0;
+    }
+    const ui = chooseUi(args, abort.signal);
+    switch (args.command) {
+      case 'setup': {
+        const r = await runSetup(args, ui);
+        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
+      }
+      default:
+        throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+    }
+  } catch (e) {
+    const err = toWizardError(e);
+    if (args?.flags.json) {
+      process.stdout.write(JSON.stringify({ event: 'done', ok: false, message: redact(err.message), hint: err.hint && redact(err.hint), code: err.code }) + '\n');
+    } else {
+      process.stderr.write(`synapse-pg: ${redact(err.message)}\n${err.hint ? `What to do: ${redact(err.hint)}\n` : ''}`);
+      if (err.code === 'INTERNAL' && err.stack) process.stderr.write(redact(err.stack) + '\n');
+    }
+    if (err.code === 'CANCELLED') return 130;
+    return err.code === 'BAD_INPUT' || err.code === 'NOT_A_TTY' ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

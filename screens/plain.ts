@@ -1,0 +1,75 @@
+// The line-by-line mode: renders runner events with @clack/prompts, and asks through clack's prompts.
+import * as p from '@clack/prompts';
+import { WizardError } from '../src/core/errors.js';
+import type { RunnerEvent } from '../src/core/events.js';
+import { formatPlan } from '../src/core/plan-text.js';
+import type { Prompter } from '../src/core/prompter.js';
+
+export function plainSink(): (e: RunnerEvent) => void {
+  const titles = new Map<string, string>();
+  let lastProgress = 0;
+  return (e) => {
+    switch (e.event) {
+      case 'flow':
+        for (const s of e.steps) titles.set(s.id, s.title);
+        p.intro(`${e.title}${e.dryRun ? ' (dry run: nothing will be changed)' : ''}`);
+        break;
+      case 'step-start':
+        p.log.step(`${e.title}\n${e.why}`);
+        break;
+      case 'plan':
+        p.note(formatPlan(e.actions), 'What this step will do');
+        break;
+      case 'log':
+        (e.level === 'error' ? p.log.error : e.level === 'warn' ? p.log.warn : p.log.info)(e.message);
+        break;
+      case 'progress': {
+        const now = Date.now();
+        if (now - lastProgress < 1000 && e.total !== e.done) break;
+        lastProgress = now;
+        p.log.message(`${e.label}: ${e.total ? `${Math.floor((100 * e.done) / e.total)}% (${e.done}/${e.total})` : e.done}${e.detail ? ` ${e.detail}` : ''}`);
+        break;
+      }
+      case 'step': {
+        const t = titles.get(e.id) ?? e.id;
+        if (e.status === 'failed') p.log.error(`${t}: ${e.message}${e.hint ? `\nWhat to do: ${e.hint}` : ''}`);
+        else if (e.status === 'skipped') p.log.warn(`${t}: skipped. ${e.message}`);
+        else if (e.status === 'planned') p.log.info(`${t}: would change the system. ${e.message}`);
+        else p.log.success(`${t}: ${e.status === 'applied' ? 'applied and verified' : 'done'}. ${e.message}`);
+        break;
+      }
+      case 'done':
+        if (e.ok) p.outro(e.message);
+        else p.cancel(`${e.message}${e.hint ? `\n  What to do: ${e.hint}` : ''}`);
+        break;
+      case 'check':
+        break;
+    }
+  };
+}
+
+function unwrap<T>(v: T | symbol): Exclude<T, symbol> {
+  if (p.isCancel(v) || typeof v === 'symbol') throw new WizardError('CANCELLED', 'Cancelled.');
+  return v as Exclude<T, symbol>;
+}
+
+export function clackPrompter(): Prompter {
+  const validate = (f?: (v: string) => string | undefined) => (f ? (v: string | undefined) => f(v ?? '') : undefined);
+  return {
+    interactive: true,
+    async confirm(q) {
+      if (q.details) p.note(q.details, 'Will change');
+      return unwrap(await p.confirm({ message: q.message, initialValue: q.initial ?? true }));
+    },
+    async text(q) {
+      return unwrap(await p.text({ message: q.message, initialValue: q.initial, placeholder: q.placeholder, validate: validate(q.validate) }));
+    },
+    async password(q) {
+      return unwrap(await p.password({ message: q.message, validate: validate(q.validate) }));
+    },
+    async select(q) {
+      const options = q.options.map((o) => ({ value: o.value, label: o.label, hint: o.hint })) as Parameters<typeof p.select<typeof q.options[number]['value']>>[0]['options'];
+      return unwrap(await p.select({ message: q.message, options, initialValue: q.initial }));
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// Plain text lines for logs and pipes (no TTY, --yes without --json): one line per event, no colours.
+import type { RunnerEvent } from '../src/core/events.js';
+import { formatPlan } from '../src/core/plan-text.js';
+
+export function textSink(out: NodeJS.WritableStream = process.stdout): (e: RunnerEvent) => void {
+  const w = (s: string) => out.write(s + '\n');
+  return (e) => {
+    switch (e.event) {
+      case 'flow':
+        w(`== ${e.title}${e.dryRun ? ' (dry run: nothing will be changed)' : ''}`);
+        break;
+      case 'step-start':
+        w(`-- ${e.title}`);
+        break;
+      case 'plan':
+        w(formatPlan(e.actions).replace(/^/gm, '   | '));
+        break;
+      case 'log':
+        w(`   ${e.level === 'info' ? '' : e.level.toUpperCase() + ': '}${e.message}`);
+        break;
+      case 'progress':
+        if (e.total === undefined || e.done === e.total || e.done % Math.max(1, Math.floor(e.total / 10)) === 0) w(`   ${e.label}: ${e.done}${e.total ? `/${e.total}` : ''}${e.detail ? ` ${e.detail}` : ''}`);
+        break;
+      case 'step':
+        w(`   [${e.status}] ${e.message}${e.hint ? `\n   What to do: ${e.hint}` : ''}`);
+        break;
+      case 'done':
+        w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\nWhat to do: ${e.hint}` : ''}`);
+        break;
+      case 'check':
+        break;
+    }
+  };
+}

@@ -1,0 +1,116 @@
+// Every file the wizard edits goes through here: backed up first, written atomically, mode and owner kept.
+import { constants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { WizardError } from '../core/errors.js';
+
+export interface WriteOptions {
+  /** Mode for a new file (existing files keep theirs unless `mode` is forced). */
+  mode?: number;
+  /** Force this mode even when the file exists (used to tighten files that hold secrets). */
+  forceMode?: boolean;
+  uid?: number;
+  gid?: number;
+}
+
+export function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Copies `path` to `path.synapse-pg-<timestamp>.bak` with the same mode and owner; returns the backup path. */
+export async function backupFile(path: string): Promise<string> {
+  const st = await fs.stat(path);
+  let backup = `${path}.synapse-pg-${timestamp()}.bak`;
+  for (let i = 1; await exists(backup); i++) backup = `${path}.synapse-pg-${timestamp()}-${i}.bak`;
+  await fs.copyFile(path, backup, constants.COPYFILE_EXCL);
+  await fs.chmod(backup, st.mode & 0o7777);
+  await chownQuiet(backup, st.uid, st.gid);
+  return backup;
+}
+
+/** Writes through a temp file in the same directory, fsyncs, keeps mode/owner, then renames over the target. */
+export async function writeFileAtomic(path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
+  let st: { mode: number; uid: number; gid: number } | undefined;
+  try {
+    st = await fs.stat(path);
+  } catch {
+    st = undefined;
+  }
+  const mode = opts.forceMode && opts.mode !== undefined ? opts.mode : st ? st.mode & 0o7777 : opts.mode ?? 0o600;
+  const uid = opts.uid ?? st?.uid;
+  const gid = opts.gid ?? st?.gid;
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(tmp, 'wx', 0o600);
+    await fh.writeFile(content);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await fs.chmod(tmp, mode);
+    if (uid !== undefined && gid !== undefined) await chownQuiet(tmp, uid, gid);
+    await fs.rename(tmp, path);
+    await fsyncDir(dirname(path));
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WizardError('EXEC', `Could not write ${path}: ${(e as Error).message}`, {
+      cause: e,
+      hint: code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `Run the wizard as a user who may write ${dirname(path)} (usually root).` : undefined,
+    });
+  }
+}
+
+/** Backup + atomic write in one; returns the backup path (undefined when the file did not exist). */
+export async function editFile(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+  const backup = (await exists(path)) ? await backupFile(path) : undefined;
+  await writeFileAtomic(path, content, opts);
+  return backup;
+}
+
+/** Puts a backup back in place atomically (the backup itself is kept). */
+export async function restoreBackup(backup: string, path: string): Promise<void> {
+  await writeFileAtomic(path, await fs.readFile(backup));
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when this process may write the file (or create it in its directory). */
+export async function canWrite(path: string): Promise<boolean> {
+  try {
+    await fs.access(path, constants.W_OK);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+  }
+  try {
+    await fs.access(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function chownQuiet(path: string, uid: number, gid: number): Promise<void> {
+  try {
+    await fs.chown(path, uid, gid);
+  } catch (e) {
+    // Only root may give files away; a non-root admin editing their own file keeps their own ownership anyway.
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close();
+}

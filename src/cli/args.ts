@@ -1,0 +1,109 @@
+// The command line: commands, flags and their validation. Every prompt has a flag, so automation never needs a terminal.
+import { parseArgs } from 'node:util';
+import { WizardError } from '../core/errors.js';
+
+export const COMMANDS = ['setup', 'cutover', 'doctor', 'maintain', 'status', 'sandbox'] as const;
+export type Command = (typeof COMMANDS)[number] | 'menu';
+
+export const OPTIONS = {
+  config: { type: 'string', short: 'c', multiple: true },
+  yes: { type: 'boolean', short: 'y' },
+  json: { type: 'boolean' },
+  plain: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'pg-admin': { type: 'string' },
+  'db-user': { type: 'string' },
+  'db-name': { type: 'string' },
+  'db-host': { type: 'string' },
+  'db-port': { type: 'string' },
+  'db-password-file': { type: 'string' },
+  'set-password': { type: 'boolean' },
+  'pg-hba': { type: 'string' },
+  'write-config': { type: 'boolean' },
+  'synapse-exec': { type: 'string' },
+  'path-map': { type: 'string', multiple: true },
+  service: { type: 'string' },
+  sandbox: { type: 'boolean' },
+  'state-dir': { type: 'string' },
+  chroot: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+export type Flags = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+export interface ParsedArgs {
+  command: Command;
+  positionals: string[];
+  flags: Flags;
+  /** Flags the admin typed, by long name. */
+  explicit: Set<string>;
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new WizardError('BAD_INPUT', (e as Error).message, { hint: 'Run synapse-pg --help for the commands and flags.' });
+  }
+  const [first, ...rest] = parsed.positionals;
+  if (first !== undefined && !(COMMANDS as readonly string[]).includes(first)) {
+    throw new WizardError('BAD_INPUT', `Unknown command "${first}".`, { hint: `Commands: ${COMMANDS.join(', ')}. Run synapse-pg --help.` });
+  }
+  const explicit = new Set(Object.keys(parsed.values));
+  return { command: (first as Command | undefined) ?? 'menu', positionals: rest, flags: parsed.values, explicit };
+}
+
+export function portFlag(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new WizardError('BAD_INPUT', `${flag} "${value}" is not a TCP port.`, { hint: 'Use a number from 1 to 65535, for example 5432.' });
+  }
+  return Number(value);
+}
+
+export const HELP = `synapse-pg: move a Matrix Synapse homeserver onto PostgreSQL, verified at every step.
+
+Usage: synapse-pg [COMMAND] [FLAGS]
+
+Commands:
+  (none)      the guided full-screen app (main menu)
+  setup       first-time setup: role, database, pg_hba.conf, database: section
+  cutover     port SQLite to PostgreSQL with synapse_port_db and switch Synapse over
+  doctor      diagnose and fix known failures
+  maintain    size report, backup, vacuum, purge, compress state
+  status      where things stand (config, database, unfinished cutover)
+  sandbox     up|down|status: a practice homeserver to rehearse on (root, Debian)
+
+Common flags:
+  -c, --config PATH        Synapse config file or directory (repeatable, in Synapse's order)
+  -y, --yes                apply without asking (needed without a terminal)
+      --dry-run            show every command, SQL statement and file diff; change nothing
+      --json               one JSON object per line on stdout (implies no prompts: use with --yes or --dry-run)
+      --plain              line-by-line prompts instead of the full-screen app
+
+Setup flags:
+      --pg-admin SPEC      how to reach PostgreSQL as a superuser: local (default; psql as the
+                           postgres OS user, PGHOST/PGPORT honoured), url:postgresql://..., docker:CONTAINER
+      --db-user NAME       Synapse's role (default synapse_user)
+      --db-name NAME       Synapse's database (default synapse)
+      --db-host HOST       host Synapse connects to (default localhost)
+      --db-port PORT       port Synapse connects to (default 5432, or PGPORT)
+      --db-password-file F file holding the role's password (generated into F when F does not exist)
+      --set-password       set the password of an existing role
+      --pg-hba edit|skip   edit pg_hba.conf (default) or leave it alone (managed servers)
+      --write-config       write the database: section even though the SQLite database holds data
+
+Cutover flags:
+      --synapse-exec SPEC  where Synapse's tools run: local (default), docker:CONTAINER, chroot:DIR
+      --path-map HOST=IN   host path as seen inside the container (repeatable; implied for chroot:)
+      --service SPEC       synctl (default) | systemd[:UNIT] | compose:FILE[:SERVICE] | docker:CONTAINER
+      --sandbox            run against the practice homeserver from "synapse-pg sandbox up"
+
+Exit status: 0 done and verified, 1 a step failed or was declined, 2 bad usage, 130 interrupted.
+`;

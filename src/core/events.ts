@@ -1,0 +1,20 @@
+// The runner's events: the only thing screens (full-screen, plain, JSON) see of a flow.
+export type StepStatus = 'done' | 'applied' | 'skipped' | 'failed' | 'planned';
+
+export type PlannedAction =
+  | { kind: 'sql'; sql: string; database?: string; note?: string }
+  | { kind: 'command'; argv: string[]; note?: string }
+  | { kind: 'file'; path: string; diff: string; note?: string }
+  | { kind: 'note'; text: string };
+
+export type RunnerEvent =
+  | { event: 'flow'; id: string; title: string; steps: { id: string; title: string }[]; dryRun: boolean }
+  | { event: 'step-start'; id: string; title: string; why: string }
+  | { event: 'check'; id: string; status: 'done' | 'needed' | 'blocked' | 'skip'; message: string }
+  | { event: 'plan'; id: string; actions: PlannedAction[] }
+  | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }
+  | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
+  | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }
+  | { event: 'done'; ok: boolean; message: string; hint?: string };
+
+export type EventSink = (e: RunnerEvent) => void;

@@ -1,0 +1,35 @@
+// The step model: check (read-only) -> apply (through adapters) -> verify (proves the postcondition on the real system).
+import type { PlannedAction } from './events.js';
+
+export type CheckResult =
+  /** Already in the wanted state; nothing to do. */
+  | { status: 'done'; message: string }
+  /** Needs changes; `plan` says exactly what apply will do (shown in --dry-run and before confirming). */
+  | { status: 'needed'; message: string; plan: PlannedAction[]; confirm?: string }
+  /** Cannot go on; the admin must act (hint says how). */
+  | { status: 'blocked'; message: string; hint?: string; code?: string }
+  /** Not applicable here (e.g. no config found); the flow continues. */
+  | { status: 'skip'; message: string };
+
+export interface VerifyResult {
+  ok: boolean;
+  message: string;
+  hint?: string;
+}
+
+export interface StepContext {
+  dryRun: boolean;
+  signal: AbortSignal;
+  log(message: string, level?: 'info' | 'warn' | 'error'): void;
+  progress(label: string, done: number, total?: number, detail?: string): void;
+}
+
+export interface Step<C> {
+  id: string;
+  title: string;
+  /** Why the step exists, in the admin's words. */
+  why: string;
+  check(ctx: C, sc: StepContext): Promise<CheckResult>;
+  apply(ctx: C, sc: StepContext): Promise<string>;
+  verify(ctx: C, sc: StepContext): Promise<VerifyResult>;
+}

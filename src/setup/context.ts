@@ -1,0 +1,58 @@
+// What the setup steps share: the admin's options, the adapters, and what earlier steps found out.
+import type { PgAdmin, PgAdminSpec } from '../adapters/pg-admin.js';
+import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Prompter } from '../core/prompter.js';
+import type { HbaState } from './steps/pg-hba.js';
+
+export interface SetupOptions {
+  configPaths?: string[];
+  pgAdmin: PgAdminSpec;
+  dbUser: string;
+  dbName: string;
+  dbHost: string;
+  dbPort: number;
+  dbPasswordFile?: string;
+  setPassword: boolean;
+  pgHba: 'edit' | 'skip';
+  writeConfig: boolean;
+  cwd: string;
+  home: string;
+  /** Flags the admin typed (the others are defaults and may be taken from an existing config). */
+  explicit: Set<string>;
+}
+
+export interface ServerInfo {
+  versionNum: number;
+  version: string;
+  passwordEncryption: string;
+  hbaFile: string;
+  ssl: boolean;
+  dataDirectory: string;
+}
+
+export interface SetupContext {
+  opts: SetupOptions;
+  prompter: Prompter;
+  createAdmin: (spec: PgAdminSpec) => PgAdmin;
+  admin?: PgAdmin;
+  server?: ServerInfo;
+  /** null: no Synapse config was found (the config step then writes a block for the admin to paste). */
+  config?: LoadedConfig | null;
+  password?: string;
+  passwordSource?: 'file' | 'prompt' | 'generated' | 'config';
+  /** Where a generated password was saved (mode 0600). */
+  passwordFile?: string;
+  /** The pg_hba.conf edit planned by check and carried out by apply. */
+  hbaPending?: HbaState;
+}
+
+export function synapseDbArgs(ctx: SetupContext): SynapseDbArgs {
+  if (ctx.password === undefined) throw new Error('internal: password not resolved before it is needed');
+  return { host: ctx.opts.dbHost, port: ctx.opts.dbPort, user: ctx.opts.dbUser, password: ctx.password, dbname: ctx.opts.dbName };
+}
+
+export function requireAdmin(ctx: SetupContext): PgAdmin {
+  if (!ctx.admin) throw new Error('internal: the PostgreSQL admin connection is made by the pg-admin step');
+  return ctx.admin;
+}
