@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 npm run build --silent
 files=(
   test/exec.test.ts
+  test/synapse.test.ts
   test/config.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"
