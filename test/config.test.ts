@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +14,11 @@ import { unifiedDiff } from '../src/core/diff.js';
 import { registerSecret } from '../src/core/redact.js';
 import { WizardError } from '../src/core/errors.js';
 
+import { requireSynapseChroot } from './helpers/synapse.js';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const GENERATED = join(FIXTURES, 'generated', 'homeserver.yaml');
 const DEBIAN = join(FIXTURES, 'debian');
-const CHROOT = '/var/cache/synapse-pg/sid-try';
+const CHROOT = process.env.SYNAPSE_CHROOT ?? '/var/cache/synapse-pg/synapse-sid';
 const generated = readFileSync(GENERATED, 'utf8');
 
 function tmp(): string {
@@ -47,10 +48,10 @@ const BLOCK = `database:
     keepalives_count: 3
 `;
 
-const pyYaml = existsSync(join(CHROOT, 'usr/bin/python3')) && process.getuid?.() === 0;
 
 /** What the real Synapse's PyYAML (safe_load, in the Debian chroot) reads from each text. */
 function pyLoad(texts: string[]): unknown[] {
+  requireSynapseChroot();
   const script = 'import json,sys,yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.load(sys.stdin)]))';
   return JSON.parse(execFileSync('chroot', [CHROOT, 'python3', '-c', script], { input: JSON.stringify(texts), encoding: 'utf8' }));
 }
@@ -97,7 +98,7 @@ test('passwords with any printable character round-trip through our parser and s
   }
 });
 
-test("passwords round-trip through Synapse's own PyYAML", { skip: !pyYaml && 'needs root and the Debian chroot' }, () => {
+test("passwords round-trip through Synapse's own PyYAML", () => {
   const outs = NASTY.map((pw) => setDatabaseSection(generated, section(pw)));
   const loaded = pyLoad(outs) as Array<{ database: DatabaseSection; server_name: string }>;
   loaded.forEach((cfg, i) => {
@@ -237,10 +238,16 @@ test('missing and unreadable paths say which and what to do', async () => {
   assert.match(isDir.hint ?? '', /directory/);
 });
 
-test('an unreadable file (mode 000) is CONFIG_UNREADABLE', { skip: process.getuid?.() === 0 && 'root reads anything' }, async () => {
-  const file = join(tmp(), 'homeserver.yaml');
+test('an unreadable file (mode 000) is CONFIG_UNREADABLE for a non-root admin', () => {
+  // root reads anything, so the check runs as the "nobody" user against the built module
+  const dir = tmp();
+  chmodSync(dir, 0o755);
+  const file = join(dir, 'homeserver.yaml');
   writeFileSync(file, 'a: 1\n', { mode: 0o000 });
-  await rejects(expandConfigPaths([file]), 'CONFIG_UNREADABLE', /permission denied/);
+  const mod = join(import.meta.dirname, '..', 'dist', 'src', 'config', 'discover.js');
+  const script = `import(${JSON.stringify(mod)}).then((m) => m.expandConfigPaths([${JSON.stringify(file)}])).then(() => console.log('READ'), (e) => console.log(e.code + ' ' + e.message))`;
+  const out = execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8' });
+  assert.match(out, /^CONFIG_UNREADABLE .*permission denied/i);
 });
 
 test('YAML errors carry path:line:col', async () => {
@@ -291,7 +298,7 @@ test('renderConfigWithDatabase: one file is edited in place; several become one 
   ].join('\n'));
 });
 
-test('the Debian layout renders to one file Synapse reads back as the merged config', { skip: !pyYaml && 'needs root and the Debian chroot' }, async () => {
+test('the Debian layout renders to one file Synapse reads back as the merged config', async () => {
   const cfg = await loadConfig(await expandConfigPaths([join(DEBIAN, 'homeserver.yaml'), join(DEBIAN, 'conf.d')]));
   const text = renderConfigWithDatabase(cfg, section('p@ss: #1'));
   assert.deepEqual(pyLoad([text])[0], { ...cfg.merged, database: section('p@ss: #1') });
@@ -309,7 +316,8 @@ test('unifiedDiff: exact output for a small edit, and a registered secret is red
   assert.equal(d, '--- homeserver.yaml\n+++ homeserver.yaml\n@@ -1 +1 @@\n-password: old\n+password: ********\n');
 });
 
-test('unifiedDiff matches GNU diff -u hunk for hunk', { skip: spawnSync('diff', ['--version']).status !== 0 && 'no GNU diff' }, () => {
+test('unifiedDiff matches GNU diff -u hunk for hunk', () => {
+  assert.equal(spawnSync('diff', ['--version']).status, 0, 'GNU diff is needed: apt-get install -y diffutils');
   const dir = tmp();
   const cases: Array<[string, string]> = [
     [generated, setDatabaseSection(generated, section())],

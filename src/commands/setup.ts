@@ -43,7 +43,7 @@ export function newSetupContext(opts: SetupOptions, ui: Ui): SetupContext {
 export async function runSetup(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = newSetupContext(setupOptions(args), ui);
   try {
-    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', dryRun: !!args.flags['dry-run'], yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', dryRun: !!args.flags['dry-run'], preflight: true, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
   } finally {
     await ctx.admin?.close();
   }

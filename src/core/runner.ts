@@ -15,6 +15,11 @@ export interface RunOptions {
   prompter: Prompter;
   emit: EventSink;
   signal: AbortSignal;
+  /**
+   * Run every check before applying anything, and stop with all blocked findings listed at once.
+   * For flows whose checks do not depend on earlier steps having been applied (setup).
+   */
+  preflight?: boolean;
 }
 
 export interface FlowResult {
@@ -34,6 +39,14 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
     emit({ event: 'done', ok, message: redact(message), hint: hint && redact(hint) });
     return { ok, message, hint, applied };
   };
+
+  if (opts.preflight && !opts.dryRun) {
+    const blocked = await preflight(steps, ctx, opts);
+    if (blocked.length) {
+      const hint = blocked.map((b) => b.hint).filter(Boolean).join(' ');
+      return finish(false, `Nothing was changed: ${blocked.map((b) => b.message).join(' ')}`, hint || undefined);
+    }
+  }
 
   for (const step of steps) {
     if (opts.signal.aborted) return finish(false, 'Stopped at your request before: ' + step.title + '. Nothing was left half-done.', 'Run the same command again to continue where it stopped.');
@@ -99,6 +112,45 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
   }
   if (opts.dryRun) return finish(true, planned ? `Dry run: nothing was changed. ${planned} step(s) would change the system, as shown above.` : 'Dry run: nothing was changed, and nothing needs to be.');
   return finish(true, applied.length ? `All steps verified (${applied.length} applied, ${steps.length - applied.length} already done or skipped).` : 'Everything was already in place; all steps verified, nothing changed.');
+}
+
+/** Every check, read-only, before anything is applied; returns what is blocked (and emits those steps as failed). */
+async function preflight<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Promise<{ message: string; hint?: string }[]> {
+  const out: { message: string; hint?: string }[] = [];
+  for (const step of steps) {
+    const sc = stepContext(step.id, opts);
+    let message: string | undefined;
+    let hint: string | undefined;
+    let code = 'BLOCKED';
+    let thrown = false;
+    try {
+      const c = await step.check(ctx, sc);
+      if (c.status === 'blocked') {
+        message = c.message;
+        hint = c.hint;
+        code = c.code ?? code;
+      }
+    } catch (e) {
+      const err = toWizardError(e);
+      if (err.code === 'CANCELLED' || err.code === 'NOT_A_TTY') throw err;
+      message = err.message;
+      hint = err.hint;
+      code = err.code;
+      thrown = true;
+    }
+    if (message === undefined) continue;
+    emit(opts, step, message, hint, code);
+    out.push({ message: `${step.title}: ${message}`, hint });
+    // later checks cannot be trusted without what this one should have found out
+    if (thrown || step.prerequisite) break;
+  }
+  return out;
+}
+
+function emit<C>(opts: RunOptions, step: Step<C>, message: string, hint: string | undefined, code: string) {
+  opts.emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
+  opts.emit({ event: 'check', id: step.id, status: 'blocked', message: redact(message) });
+  opts.emit({ event: 'step', id: step.id, status: 'failed', message: redact(message), hint: hint && redact(hint), code });
 }
 
 function stepContext(id: string, opts: RunOptions): StepContext {

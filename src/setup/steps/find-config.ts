@@ -9,6 +9,7 @@ import type { SetupContext } from '../context.js';
 export const findConfig: Step<SetupContext> = {
   id: 'find-config',
   title: 'Find the Synapse config',
+  prerequisite: true,
   why: 'The database: section must be written into the file Synapse really reads, and an existing PostgreSQL setup must be respected.',
   async check(ctx) {
     const { opts } = ctx;
@@ -21,7 +22,7 @@ export const findConfig: Step<SetupContext> = {
     const loaded = await loadConfig(paths);
     ctx.config = loaded;
     const db = loaded.database;
-    const where = loaded.databaseFile ? ` (database: is in ${loaded.databaseFile.path})` : ' (no file sets database:, so Synapse uses SQLite homeserver.db)';
+    const where = loaded.databaseFile ? ` (database: is in ${loaded.databaseFile.path})` : ' (no file sets database:; Synapse will not start without one)';
     if (db?.name === 'psycopg2') {
       const conflict = adoptPostgresArgs(ctx, db.args);
       if (conflict) return { status: 'blocked', code: 'CONFIG_CONFLICT', message: conflict, hint: 'Run again without those flags to keep the configured database, or with flags that match it. The wizard never replaces working PostgreSQL credentials.' };

@@ -19,20 +19,22 @@ interface Row {
 export const pgAdmin: Step<SetupContext> = {
   id: 'pg-admin',
   title: 'Reach PostgreSQL as a superuser',
+  prerequisite: true,
   why: 'Creating the role and the database and reloading pg_hba.conf need a superuser connection.',
   async check(ctx) {
     const admin = ctx.admin ?? ctx.createAdmin(ctx.opts.pgAdmin);
     ctx.admin = admin;
+    const [who] = await admin.query<{ is_super: boolean }>(`SELECT rolsuper AS is_super FROM pg_roles WHERE rolname = current_user`);
+    if (!who?.is_super) {
+      return { status: 'blocked', code: 'PG_NOT_SUPERUSER', message: `Connected (${admin.describe()}), but not as a superuser.`, hint: 'Use a superuser: run as root with --pg-admin local, or --pg-admin url:postgresql://postgres@HOST/postgres.' };
+    }
+    // hba_file and data_directory are readable by superusers only, hence the second query
     const [row] = await admin.query<Row>(
-      `SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version,
-              (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_super,
+      `SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, true AS is_super,
               current_setting('password_encryption') AS password_encryption, current_setting('hba_file') AS hba_file,
               current_setting('ssl') AS ssl, current_setting('data_directory') AS data_directory`,
     );
     if (!row) throw new WizardError('PG_QUERY', 'The server returned no settings.');
-    if (!row.is_super) {
-      return { status: 'blocked', code: 'PG_NOT_SUPERUSER', message: `Connected (${admin.describe()}), but not as a superuser.`, hint: 'Use a superuser: run as root with --pg-admin local, or --pg-admin url:postgresql://postgres@HOST/postgres.' };
-    }
     const versionNum = Number(row.version_num);
     if (versionNum < MIN_PG_VERSION_NUM) {
       return { status: 'blocked', code: 'PG_TOO_OLD', message: `PostgreSQL ${row.version} is too old: Synapse requires PostgreSQL 14 or above.`, hint: 'Upgrade PostgreSQL (pg_upgradecluster on Debian), or point the wizard at a newer server with PGHOST/PGPORT or --pg-admin.' };

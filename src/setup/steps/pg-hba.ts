@@ -69,6 +69,10 @@ export const pgHba: Step<SetupContext> = {
     if (ctx.opts.pgHba === 'skip') return { status: 'skip', message: 'Left pg_hba.conf alone (--pg-hba skip); the config step still proves that Synapse can log in.' };
     const st = await planFor(ctx);
     if ('blocked' in st) return { status: 'blocked', code: 'HBA_NOT_WRITABLE', message: st.blocked, hint: st.hint };
+    const existing = await hbaErrors(ctx);
+    if (existing.length) {
+      return { status: 'blocked', code: 'HBA_RELOAD', message: `${st.file} already has errors that PostgreSQL would refuse on the next reload (${existing.join('; ')}); the server still runs on the rules it loaded before.`, hint: `Fix those lines first (see SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL), then run again.` };
+    }
     const why = st.plan.perAddress.map((p) => `${p.address}: ${p.reason}`).join('; ');
     if (!st.plan.needed) {
       ctx.hbaPending = undefined;
