@@ -140,7 +140,7 @@ test('a server older than PostgreSQL 14 is refused (only 15 installs here, so th
 
 test('the argv watcher used by the secret tests does catch a secret in argv', async () => {
   const marker = 'not-a-secret-marker-' + process.pid;
-  const r = await runCli(['setup', '--yes', '--db-user', marker], { watchSecrets: [marker] });
+  const r = await runCli(['setup', '--yes', '--db-port', marker], { watchSecrets: [marker] });
   assert.equal(r.code, 2);
   assert.ok(r.leaks.length > 0, 'a value passed in argv is seen in /proc/*/cmdline');
 });
