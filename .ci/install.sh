@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what synapse-pg needs on a Debian machine, as root: `app` for running the wizard, `test` for the whole test suite.
+# Usage: sudo bash .ci/install.sh app|test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-app}"
+export DEBIAN_FRONTEND=noninteractive
+
+[ "$(id -u)" = 0 ] || { echo "install.sh: run as root (it installs Debian packages): sudo bash .ci/install.sh $what" >&2; exit 1; }
+command -v node >/dev/null || { echo "install.sh: Node.js 20 or newer is needed (node not found)" >&2; exit 1; }
+major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$major" -ge 20 ] || { echo "install.sh: Node.js 20 or newer is needed (found $(node --version))" >&2; exit 1; }
+
+pkgs=(postgresql-client python3 make g++)
+if [ "$what" = test ]; then
+  # the server binaries (initdb, pg_ctl) for throwaway clusters, tmux for the full-screen tests,
+  # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff
+  pkgs+=(postgresql tmux debootstrap diffutils procps)
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+
+# better-sqlite3@12 builds from source against Node's own headers (about two minutes)
+export npm_config_nodedir=/usr
+npm ci --no-audit --no-fund
+npm run build --silent
+
+if [ "$what" = test ]; then
+  bash .ci/synapse-chroot.sh >/dev/null
+fi
+echo "install.sh: ready ($what)"
