@@ -5,7 +5,10 @@ cd "$(dirname "$0")/.."
 npm run build --silent
 files=(
   test/exec.test.ts
+  test/setup.test.ts
+  test/setup-errors.test.ts
   test/synapse.test.ts
   test/config.test.ts
+  test/hba.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"
