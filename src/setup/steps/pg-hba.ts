@@ -30,7 +30,8 @@ async function memberOf(ctx: SetupContext): Promise<string[]> {
 
 async function hbaErrors(ctx: SetupContext): Promise<string[]> {
   const rows = await requireAdmin(ctx).query<{ line_number: number | null; error: string }>(`SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL`);
-  return rows.map((r) => `line ${r.line_number ?? '?'}: ${r.error}`);
+  // "hostssl record cannot match because SSL is disabled" and the like are reported but do not stop a reload
+  return rows.filter((r) => !/cannot match because/.test(r.error)).map((r) => `line ${r.line_number ?? '?'}: ${r.error}`);
 }
 
 export interface HbaState {
