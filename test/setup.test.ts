@@ -220,3 +220,18 @@ test('a generated password is saved 0600 before use, and never printed', async (
     c.stop();
   }
 });
+
+test('a hostssl line on a server without SSL (reported by PostgreSQL, harmless) does not block setup', async () => {
+  const c = await startCluster({ hba: 'local all all peer\nhostssl all all 0.0.0.0/0 scram-sha-256\nhost all all 127.0.0.1/32 ident\nhost all all ::1/128 ident\n' });
+  try {
+    assert.match(c.psql('SELECT error FROM pg_hba_file_rules WHERE error IS NOT NULL'), /cannot match because SSL is disabled/);
+    const dir = tmp();
+    const pw = passwordFile(dir);
+    const r = await runCli(['setup', '--yes', '--json', '--db-port', String(c.port), '--db-password-file', pw.path], { cwd: dir, env: { ...c.env, HOME: dir } });
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(stepStatuses(r.events)['pg-hba'], 'applied');
+    assert.equal(await login(c, '127.0.0.1', 'synapse_user', pw.password), 'synapse_user');
+  } finally {
+    c.stop();
+  }
+});
