@@ -235,3 +235,37 @@ test('a hostssl line on a server without SSL (reported by PostgreSQL, harmless) 
     c.stop();
   }
 });
+
+test('Ctrl-C (SIGINT) mid-run stops between atomic actions with exit 130; the next run finishes the job', async () => {
+  const c = await startCluster({ hba: HBA_RHEL_IDENT });
+  try {
+    const dir = tmp();
+    const cfg = homeserverYaml(dir);
+    const pw = passwordFile(dir);
+    const args = ['setup', '--yes', '--json', '-c', cfg.path, '--db-port', String(c.port), '--db-password-file', pw.path];
+    let sent = false;
+    const r = await runCli(args, {
+      env: c.env,
+      onLine: (line, child) => {
+        if (!sent && line.includes('"event":"step-start","id":"create-database"')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    assert.ok(sent);
+    assert.equal(r.code, 130, r.stdout);
+    const done = r.events.at(-1)!;
+    assert.equal(done.event, 'done');
+    assert.equal(done.ok, false);
+    assert.match(String(done.hint), /again/);
+    assert.equal(readFileSync(cfg.path, 'utf8'), cfg.text, 'the config was not touched');
+    assert.equal(readFileSync(c.hbaFile, 'utf8'), HBA_RHEL_IDENT, 'nor pg_hba.conf');
+    const again = await runCli(args, { env: c.env });
+    assert.equal(again.code, 0, again.stdout);
+    assert.equal(stepStatuses(again.events)['create-role'], 'done', 'the role made before the interruption is kept and verified');
+    assert.equal(await login(c, '127.0.0.1', 'synapse_user', pw.password), 'synapse_user');
+  } finally {
+    c.stop();
+  }
+});

@@ -24,6 +24,8 @@ export interface CliOptions {
   /** Secrets that must never show up in any process's argv during the run. */
   watchSecrets?: string[];
   timeoutMs?: number;
+  /** Called with each line of stdout as it arrives, with the child (to send it signals). */
+  onLine?: (line: string, child: import('node:child_process').ChildProcess) => void;
 }
 
 export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -34,7 +36,15 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
+  let pending = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (!opts.onLine) return;
+    pending += d;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) opts.onLine(l, child);
+  });
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(opts.input ?? '');
   const leaks: string[] = [];
