@@ -5,6 +5,7 @@ import { runSetup } from '../src/commands/setup.js';
 import type { Ui } from '../src/commands/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
 import { redact } from '../src/core/redact.js';
+import { runApp, wantsFullscreen } from './fullscreen/app.js';
 import { jsonSink, noPrompter } from './json.js';
 import { clackPrompter, plainSink } from './plain.js';
 import { textSink } from './text.js';
@@ -43,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
     if (args.flags.version) {
       process.stdout.write(`synapse-pg ${VERSION}\n`);
       return 0;
+    }
+    if (wantsFullscreen(args)) {
+      const parsed = args;
+      return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
     const ui = chooseUi(args, abort.signal);
     switch (args.command) {

@@ -1,0 +1,142 @@
+// The full-screen app: the main menu, a flow screen per command, retry or quit on failure, and the safe pause on Ctrl-C or q.
+import type { ParsedArgs } from '../../src/cli/args.js';
+import type { Ui } from '../../src/commands/ui.js';
+import { formatArgv } from '../../src/adapters/exec.js';
+import { toWizardError } from '../../src/core/errors.js';
+import { redact } from '../../src/core/redact.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
+import { fullscreenPrompter, type DialogHost } from './dialogs.js';
+import { runPlainFallback } from './fallback.js';
+import { FlowView } from './flow-view.js';
+import { KeyRouter } from './keys.js';
+import { MenuView } from './menu-view.js';
+import { closeScreen, fullscreenRefusal, openScreen, type TerminalStreams } from './terminal.js';
+import { makeTheme } from './theme.js';
+
+export interface CommandResult {
+  ok: boolean;
+  message: string;
+  hint?: string;
+}
+
+export type CommandRunner = (args: ParsedArgs, ui: Ui) => Promise<CommandResult>;
+
+export interface AppOptions {
+  abort: AbortController;
+  /** The command line as typed, for the "how to resume" line. */
+  argv: string[];
+  version: string;
+  /** The commands this version implements; the others say so plainly. */
+  commands: Partial<Record<MenuCommand, CommandRunner>>;
+  /** The line-by-line Ui used when the terminal cannot hold the full screen. */
+  plainUi: () => Ui;
+  streams?: TerminalStreams & { error?: NodeJS.WritableStream };
+  env?: NodeJS.ProcessEnv;
+}
+
+type Outcome = { kind: 'finished'; ok: boolean; message: string; hint?: string } | { kind: 'menu' } | { kind: 'paused'; command: MenuCommand; message: string };
+
+/** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
+export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
+  if (args.command === 'menu') return true;
+  const f = args.flags;
+  return !f.plain && !f.json && !f.yes && !!streams.input.isTTY && !!streams.output.isTTY;
+}
+
+/** Runs the app; returns the exit code for main (which alone exits). */
+export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number> {
+  const streams = opts.streams ?? { input: process.stdin, output: process.stdout, error: process.stderr };
+  const errOut = streams.error ?? process.stderr;
+  const refusal = args.flags.plain || args.flags.json ? 'plain mode asked for' : fullscreenRefusal(streams);
+  if (refusal) return runPlainFallback(args, opts, refusal, errOut);
+
+  const env = opts.env ?? process.env;
+  const theme = makeTheme(env);
+  const screen = openScreen(streams, env);
+  const signal = opts.abort.signal;
+  let onInterrupt = () => opts.abort.abort();
+  const router = new KeyRouter(screen, () => onInterrupt());
+  const host: DialogHost = { screen, router, theme, signal, pause: () => onInterrupt() };
+  let outcome: Outcome;
+  try {
+    if (args.command === 'menu') {
+      outcome = { kind: 'menu' };
+      while (outcome.kind === 'menu') {
+        const menu = new MenuView(screen, theme, opts.version);
+        void detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? '/root', env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'] }).then((d) => signal.aborted || menu.setDetection(d));
+        const choice = await menu.choose(router, signal);
+        menu.destroy();
+        if (choice === 'quit') return 0;
+        outcome = await runCommand(choice, true);
+      }
+    } else {
+      outcome = await runCommand(args.command, false);
+    }
+  } finally {
+    closeScreen(screen);
+  }
+  return report(outcome);
+
+  async function runCommand(command: MenuCommand, fromMenu: boolean): Promise<Outcome> {
+    const prompter = fullscreenPrompter(host);
+    const runner = opts.commands[command];
+    if (!runner) {
+      const back = await prompter.select({
+        message: `"${command}" is not available in this version yet: nothing was run and nothing was changed.`,
+        options: fromMenu ? [{ value: 'menu', label: 'Back to the menu' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }],
+      }).catch(() => 'quit' as const);
+      return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: `"${command}" is not available in this version yet.`, hint: 'Run synapse-pg --help for what this version can do.' };
+    }
+    for (;;) {
+      const view = new FlowView(screen, theme);
+      view.isAsking = () => prompter.asking;
+      prompter.onConfirmed = (yes) => view.confirmed(yes);
+      const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
+      let forced!: () => void;
+      const forcedStop = new Promise<CommandResult>((resolve) => (forced = () => resolve({ ok: false, message: 'Stopped without waiting for the current step.' })));
+      onInterrupt = () => {
+        if (signal.aborted) return forced();
+        opts.abort.abort();
+        view.setNotice(theme.fg('yellow', 'Pausing: the current step finishes its atomic action first (Ctrl-C again: stop now).'));
+      };
+      let r: CommandResult;
+      try {
+        r = await Promise.race([runner({ ...args, command }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
+      } catch (e) {
+        const err = toWizardError(e);
+        r = { ok: false, message: redact(err.message), hint: err.hint && redact(err.hint) };
+        if (!view.done) view.emit({ event: 'done', ok: false, message: r.message, hint: r.hint });
+      }
+      onInterrupt = () => opts.abort.abort();
+      popKeys();
+      if (signal.aborted) return { kind: 'paused', command, message: r.message };
+      const next = await prompter.select({
+        message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
+        options: [
+          ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (runs the steps again; finished ones are only verified)' }]),
+          ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
+          { value: 'quit' as const, label: 'Quit' },
+        ],
+      }).catch(() => 'quit' as const);
+      view.destroy();
+      if (next === 'retry') continue;
+      if (next === 'menu') return { kind: 'menu' };
+      return { kind: 'finished', ok: r.ok, message: r.message, hint: r.hint };
+    }
+  }
+
+  function report(o: Outcome): number {
+    if (o.kind === 'paused') {
+      const typed = args.command === 'menu' ? [o.command, ...opts.argv] : opts.argv;
+      errOut.write(`synapse-pg: paused safely. ${o.message}\nNothing was left half-done: every change is applied whole and verified before the next step.\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
+      return 130;
+    }
+    if (o.kind === 'menu') return 0;
+    if (o.ok) {
+      streams.output.write(`synapse-pg: ${o.message}\n`);
+      return 0;
+    }
+    errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}`);
+    return 1;
+  }
+}

@@ -1,0 +1,185 @@
+// The full-screen Prompter: confirm (showing exactly what will change), text and masked password inputs validated as typed, and lists.
+import blessed from 'blessed';
+import { WizardError } from '../../src/core/errors.js';
+import type { ConfirmQuestion, Prompter, SelectQuestion, TextQuestion } from '../../src/core/prompter.js';
+import { printable, type Key, type KeyRouter } from './keys.js';
+import { colourPlan, esc, type Theme } from './theme.js';
+
+export interface DialogHost {
+  screen: blessed.Widgets.Screen;
+  router: KeyRouter;
+  theme: Theme;
+  signal: AbortSignal;
+  /** Escape in an input: the same safe pause as Ctrl-C. */
+  pause: () => void;
+}
+
+export interface FullscreenPrompter extends Prompter {
+  /** Told when a confirm is answered, so the step list can show "applying". */
+  onConfirmed?: (yes: boolean) => void;
+  /** True while a question waits for an answer. */
+  readonly asking: boolean;
+}
+
+type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
+
+/** Runs one modal dialog: keys go to `onKey` until it settles; Ctrl-C/abort rejects with CANCELLED. */
+function modal<T>(host: DialogHost, box: blessed.Widgets.BoxElement, onKey: (ch: string | undefined, key: Key, s: Settle<T>) => void, state: { asking: number }): Promise<T> {
+  if (host.signal.aborted) return Promise.reject(cancelled());
+  state.asking++;
+  return new Promise<T>((resolve, reject) => {
+    let pop = () => {};
+    const finish = () => {
+      pop();
+      host.signal.removeEventListener('abort', onAbort);
+      box.destroy();
+      state.asking--;
+      host.screen.render();
+    };
+    const s: Settle<T> = { resolve: (v) => (finish(), resolve(v)), reject: (e) => (finish(), reject(e)) };
+    const onAbort = () => s.reject(cancelled());
+    host.signal.addEventListener('abort', onAbort);
+    pop = host.router.push((ch, key) => onKey(ch, key, s));
+    box.focus();
+    host.screen.render();
+  });
+}
+
+function cancelled(): WizardError {
+  return new WizardError('CANCELLED', 'Paused at your request.');
+}
+
+function frame(host: DialogHost, label: string, height: number | string): blessed.Widgets.BoxElement {
+  return blessed.box({
+    parent: host.screen,
+    top: 'center',
+    left: 'center',
+    width: '90%',
+    height,
+    border: { type: 'line' },
+    label: ` ${label} `,
+    tags: true,
+    style: { border: host.theme.border },
+  });
+}
+
+function helpLine(host: DialogHost, parent: blessed.Widgets.BoxElement, text: string): void {
+  blessed.box({ parent, bottom: 0, left: 1, right: 1, height: 1, tags: true, content: host.theme.fg('gray', text) });
+}
+
+export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
+  const state = { asking: 0 };
+  const { theme: t } = host;
+  const p: FullscreenPrompter = {
+    interactive: true,
+    get asking() {
+      return state.asking > 0;
+    },
+
+    confirm(q: ConfirmQuestion) {
+      const inner = Math.max(20, Math.floor((host.screen.width as number) * 0.9) - 4);
+      const text = `${q.message}\n\n.\n${q.details ?? ''}`;
+      const lines = text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / inner)), 0);
+      const box = frame(host, 'Confirm', Math.min(lines + 6, Math.floor((host.screen.height as number) * 0.85)));
+      const body = blessed.box({
+        parent: box, top: 0, left: 1, right: 1, bottom: 3, tags: true, scrollable: true, alwaysScroll: true,
+        scrollbar: { ch: ' ', style: { inverse: true } },
+        content: `${t.bold(q.message)}${q.details ? `\n\n${t.fg('yellow', 'This will change exactly:')}\n${colourPlan(t, q.details)}` : ''}`,
+      });
+      const buttons = blessed.box({ parent: box, bottom: 1, left: 1, right: 1, height: 1, tags: true });
+      let yes = q.initial ?? true;
+      const draw = () => {
+        const b = (label: string, on: boolean) => (on ? `{inverse}${esc(` ${label} `)}{/inverse}` : esc(` ${label} `));
+        buttons.setContent(`${b('Yes, do it (y)', yes)}   ${b('No, stop here (n)', !yes)}`);
+      };
+      draw();
+      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   Ctrl-C: pause');
+      return modal<boolean>(host, box, (ch, key, s) => {
+        const page = Math.max(1, (body.height as number) - 1);
+        if (ch === 'y' || ch === 'Y') return answer(true, s);
+        if (ch === 'n' || ch === 'N') return answer(false, s);
+        if (key.name === 'enter' || key.name === 'return') return answer(yes, s);
+        if (key.name === 'left' || key.name === 'right' || key.name === 'tab') (yes = !yes), draw();
+        else if (key.name === 'up' || ch === 'k') body.scroll(-1);
+        else if (key.name === 'down' || ch === 'j') body.scroll(1);
+        else if (key.name === 'pageup') body.scroll(-page);
+        else if (key.name === 'pagedown' || ch === ' ') body.scroll(page);
+        host.screen.render();
+      }, state);
+      function answer(v: boolean, s: Settle<boolean>) {
+        s.resolve(v);
+        p.onConfirmed?.(v);
+      }
+    },
+
+    text(q: TextQuestion) {
+      return input(q, false);
+    },
+    password(q: TextQuestion) {
+      return input(q, true);
+    },
+
+    select<T extends string>(q: SelectQuestion<T>) {
+      const inner = Math.max(20, Math.floor((host.screen.width as number) * 0.9) - 4);
+      const lines = Math.min(10, q.message.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / inner)), 0));
+      const box = frame(host, 'Choose', Math.min(q.options.length + lines + 5, (host.screen.height as number) - 2));
+      blessed.box({ parent: box, top: 0, left: 1, right: 1, height: lines, tags: true, content: t.bold(q.message) });
+      const list = blessed.box({ parent: box, top: lines + 1, left: 1, right: 1, bottom: 1, tags: true });
+      let i = Math.max(0, q.options.findIndex((o) => o.value === q.initial));
+      const draw = () =>
+        list.setContent(q.options.map((o, n) => {
+          const line = ` ${n + 1}. ${o.label}${o.hint ? `  (${o.hint})` : ''}`;
+          return n === i ? `{inverse}${esc(line)}{/inverse}` : esc(line);
+        }).join('\n'));
+      draw();
+      helpLine(host, box, 'Up/Down or 1-9: choose   Enter: select   Ctrl-C: pause');
+      return modal<T>(host, box, (ch, key, s) => {
+        if (key.name === 'enter' || key.name === 'return') return s.resolve(q.options[i]!.value);
+        if (key.name === 'up' || ch === 'k') i = (i + q.options.length - 1) % q.options.length;
+        else if (key.name === 'down' || ch === 'j') i = (i + 1) % q.options.length;
+        else if (ch && /^[1-9]$/.test(ch) && Number(ch) <= q.options.length) i = Number(ch) - 1;
+        draw();
+        host.screen.render();
+      }, state);
+    },
+  };
+
+  function input(q: TextQuestion, masked: boolean): Promise<string> {
+    const box = frame(host, masked ? 'Password' : 'Answer', 9);
+    blessed.box({ parent: box, top: 0, left: 1, right: 1, height: 2, tags: true, content: t.bold(q.message) });
+    const field = blessed.box({ parent: box, top: 2, left: 1, right: 1, height: 1, tags: true });
+    const error = blessed.box({ parent: box, top: 4, left: 1, right: 1, height: 1, tags: true });
+    let value = q.initial ?? '';
+    let touched = false;
+    const draw = () => {
+      const shown = masked ? '*'.repeat(value.length) : value;
+      const visible = shown.length > 60 ? `…${shown.slice(-59)}` : shown;
+      field.setContent(`> ${value ? esc(visible) : t.fg('gray', q.placeholder ?? '')}{inverse} {/inverse}`);
+      const problem = touched ? q.validate?.(value) : undefined;
+      error.setContent(problem ? t.fg('red', problem) : touched && q.validate ? t.fg('green', 'ok') : '');
+    };
+    draw();
+    helpLine(host, box, `Type${masked ? ' (hidden)' : ''}   Backspace: erase   Ctrl-U: clear   Enter: accept   Ctrl-C: pause`);
+    return modal<string>(host, box, (ch, key, s) => {
+      if (key.name === 'enter' || key.name === 'return') {
+        touched = true;
+        const problem = q.validate?.(value);
+        if (!problem) return s.resolve(value);
+      } else if (key.name === 'backspace') {
+        value = value.slice(0, -1);
+        touched = true;
+      } else if (key.full === 'C-u') {
+        value = '';
+      } else if (key.name === 'escape') {
+        return host.pause();
+      } else if (printable(ch, key)) {
+        value += ch;
+        touched = true;
+      }
+      draw();
+      host.screen.render();
+    }, state);
+  }
+
+  return p;
+}

@@ -1,0 +1,33 @@
+// When the terminal cannot hold the full screen (no TTY, below 80x24, --plain): one notice line, then the plain mode.
+import * as p from '@clack/prompts';
+import type { ParsedArgs } from '../../src/cli/args.js';
+import { WizardError } from '../../src/core/errors.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
+import type { AppOptions } from './app.js';
+import { detectionLines, menuItems } from './menu-model.js';
+
+export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refusal: string, errOut: NodeJS.WritableStream): Promise<number> {
+  let command: MenuCommand;
+  if (args.command === 'menu') {
+    if (args.flags.json || !process.stdin.isTTY || !process.stdout.isTTY) {
+      throw new WizardError('NOT_A_TTY', 'The main menu needs a terminal.', { hint: 'Name a command instead, for example synapse-pg setup --dry-run (see synapse-pg --help).' });
+    }
+    if (refusal !== 'plain mode asked for') errOut.write(`synapse-pg: ${refusal}, so the plain mode is used (the full-screen app needs 80x24).\n`);
+    const env = opts.env ?? process.env;
+    const d = await detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? '/root', env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'] });
+    p.note(detectionLines(d).map(([label, text]) => `${label.padEnd(11)}${text}`).join('\n'), 'Found on this machine');
+    const choice = await p.select({
+      message: 'What do you want to do?',
+      options: [...menuItems(d).map((i) => ({ value: i.command as string, label: i.label, hint: i.suggested ? `suggested: ${i.suggested}` : undefined })), { value: 'quit', label: 'Quit' }],
+    });
+    if (p.isCancel(choice) || choice === 'quit') return 0;
+    command = choice as MenuCommand;
+  } else {
+    if (refusal !== 'plain mode asked for' && refusal !== 'no terminal') errOut.write(`synapse-pg: ${refusal}, so the plain mode is used (the full-screen app needs 80x24).\n`);
+    command = args.command;
+  }
+  const runner = opts.commands[command];
+  if (!runner) throw new WizardError('BAD_INPUT', `"${command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+  const r = await runner({ ...args, command }, opts.plainUi());
+  return r.ok ? 0 : opts.abort.signal.aborted ? 130 : 1;
+}

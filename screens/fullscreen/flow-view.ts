@@ -1,0 +1,219 @@
+// The flow screen: steps with their status on the left, the current step (why, plan, live log) on the right, progress bars, help bar.
+import blessed from 'blessed';
+import type { PlannedAction, RunnerEvent } from '../../src/core/events.js';
+import { formatPlan } from '../../src/core/plan-text.js';
+import type { Key } from './keys.js';
+import { bar, clock, colourPlan, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
+import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
+
+interface StepView {
+  id: string;
+  title: string;
+  status: ViewStatus;
+  why?: string;
+  check?: string;
+  plan?: PlannedAction[];
+  log: string[];
+  result?: { message: string; hint?: string; failed: boolean };
+}
+
+interface Progress {
+  label: string;
+  done: number;
+  total?: number;
+  detail?: string;
+  start: number;
+}
+
+const LEFT_WIDTH = 40;
+const MAX_LOG = 500;
+
+export class FlowView {
+  private steps: StepView[] = [];
+  private current?: string;
+  private viewed?: string;
+  private follow = true;
+  private title = '';
+  private dryRun = false;
+  private started = Date.now();
+  private notice = '';
+  private progress = new Map<string, Progress>();
+  private readonly header: blessed.Widgets.BoxElement;
+  private readonly list: blessed.Widgets.BoxElement;
+  private readonly detail: blessed.Widgets.BoxElement;
+  private readonly bars: blessed.Widgets.BoxElement;
+  private readonly help: blessed.Widgets.BoxElement;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onResize = () => this.draw();
+  done?: { ok: boolean; message: string; hint?: string };
+
+  constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme) {
+    const border = { type: 'line' as const };
+    this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
+    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, style: { border: t.border } });
+    this.detail = blessed.box({
+      parent: screen, top: 1, left: LEFT_WIDTH, right: 0, bottom: 1, border, tags: true, scrollable: true, alwaysScroll: true,
+      scrollbar: { ch: ' ', style: { inverse: true } }, style: { border: t.border },
+    });
+    this.bars = blessed.box({ parent: screen, left: LEFT_WIDTH, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, hidden: true, style: { border: t.border } });
+    this.help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true });
+    this.timer = setInterval(() => this.drawHeader(true), 1000);
+    this.timer.unref();
+    screen.on('resize', this.onResize);
+    this.draw();
+  }
+
+  destroy(): void {
+    clearInterval(this.timer);
+    this.screen.removeListener('resize', this.onResize);
+    for (const w of [this.header, this.list, this.detail, this.bars, this.help]) w.destroy();
+  }
+
+  /** Renders one runner event; holds no step logic, only what the event says. */
+  emit(e: RunnerEvent): void {
+    switch (e.event) {
+      case 'flow':
+        this.steps = e.steps.map((s) => ({ id: s.id, title: s.title, status: 'pending', log: [] }));
+        this.title = e.title;
+        this.dryRun = e.dryRun;
+        this.started = Date.now();
+        this.done = undefined;
+        this.current = this.viewed = undefined;
+        this.progress.clear();
+        break;
+      case 'step-start':
+        this.current = e.id;
+        this.set(e.id, { status: 'checking', why: e.why, title: e.title });
+        break;
+      case 'check':
+        this.set(e.id, { check: e.message, status: e.status === 'needed' ? 'needs action' : e.status === 'blocked' ? 'failed' : 'checking' });
+        break;
+      case 'plan':
+        this.set(e.id, { plan: e.actions });
+        if (!this.dryRun) queueMicrotask(() => this.isAsking() || this.set(e.id, { status: 'applying' }, true));
+        break;
+      case 'log': {
+        const s = this.find(e.id ?? this.current);
+        const line = e.level === 'error' ? this.t.fg('red', e.message) : e.level === 'warn' ? this.t.fg('yellow', e.message) : esc(e.message);
+        s?.log.push(line);
+        if (s && s.log.length > MAX_LOG) s.log.splice(0, s.log.length - MAX_LOG);
+        break;
+      }
+      case 'progress': {
+        const key = `${e.id}\0${e.label}`;
+        const old = this.progress.get(key);
+        this.progress.set(key, { label: e.label, done: e.done, total: e.total, detail: e.detail, start: old?.start ?? Date.now() });
+        break;
+      }
+      case 'step': {
+        const status: ViewStatus = e.status === 'done' || e.status === 'applied' ? 'verified' : e.status === 'planned' ? 'planned' : e.status === 'skipped' ? 'skipped' : e.code === 'CANCELLED' ? 'paused' : 'failed';
+        this.set(e.id, { status, result: { message: e.message, hint: e.hint, failed: e.status === 'failed' } });
+        for (const k of [...this.progress.keys()]) if (k.startsWith(`${e.id}\0`)) this.progress.delete(k);
+        break;
+      }
+      case 'done':
+        this.done = { ok: e.ok, message: e.message, hint: e.hint };
+        break;
+    }
+    this.draw();
+  }
+
+  /** Whether a question is on screen (the app wires it to the prompter). */
+  isAsking: () => boolean = () => false;
+
+  /** A confirm was answered yes: the step now applies. */
+  confirmed(yes: boolean): void {
+    if (yes && this.current) this.set(this.current, { status: 'applying' }, true);
+  }
+
+  setNotice(text: string): void {
+    this.notice = text;
+    this.draw();
+  }
+
+  handleKey(ch: string | undefined, key: Key): void {
+    const i = this.steps.findIndex((s) => s.id === (this.viewed ?? this.current));
+    const page = Math.max(1, (this.detail.height as number) - 3);
+    if ((key.name === 'up' || ch === 'k') && i > 0) (this.viewed = this.steps[i - 1]!.id), (this.follow = false);
+    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) (this.viewed = this.steps[i + 1]!.id), (this.follow = false);
+    else if (ch === 'f') this.follow = true;
+    else if (key.name === 'pageup') return void (this.detail.scroll(-page), this.screen.render());
+    else if (key.name === 'pagedown' || ch === ' ') return void (this.detail.scroll(page), this.screen.render());
+    else return;
+    this.draw();
+  }
+
+  private find(id: string | undefined): StepView | undefined {
+    return this.steps.find((s) => s.id === id);
+  }
+
+  private set(id: string, patch: Partial<StepView>, redraw = false): void {
+    const s = this.find(id);
+    if (s) Object.assign(s, patch);
+    if (redraw) this.draw();
+  }
+
+  private draw(): void {
+    if (this.follow) this.viewed = this.current;
+    this.drawHeader(false);
+    const width = LEFT_WIDTH - 3 - STATUS_WIDTH;
+    this.list.setContent(this.steps.map((s) => {
+      const title = s.title.length > width ? `${s.title.slice(0, width - 1)}…` : s.title;
+      const line = `${statusTag(this.t, s.status)}${esc(title)}`;
+      return s.id === this.viewed ? `{inverse}${line}{/inverse}` : line;
+    }).join('\n'));
+    const s = this.find(this.viewed);
+    this.detail.setLabel(s ? ` ${s.title} ` : ' Starting ');
+    this.detail.setContent(s ? this.stepText(s) : this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
+    this.detail.setScrollPerc(100);
+    this.drawBars();
+    const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
+    this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
+    this.screen.render();
+  }
+
+  private drawHeader(render: boolean): void {
+    const { width, height } = this.screen;
+    const small = (width as number) < MIN_COLUMNS || (height as number) < MIN_ROWS ? this.t.fg('red', `  window ${width}x${height} is below ${MIN_COLUMNS}x${MIN_ROWS}: enlarge it`) : '';
+    const state = this.done ? (this.done.ok ? this.t.fg('green', 'finished') : this.t.fg('red', 'stopped')) : 'running';
+    this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  elapsed ${clock(Date.now() - this.started)}${small}`);
+    this.drawBars();
+    if (render) this.screen.render();
+  }
+
+  private stepText(s: StepView): string {
+    const t = this.t;
+    const out: string[] = [];
+    if (s.why) out.push(`${t.bold('Why:')} ${esc(s.why)}`);
+    if (s.check) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
+    if (s.plan?.length) out.push('', t.bold(this.dryRun ? 'What it would do:' : 'What it will do:'), colourPlan(t, formatPlan(s.plan)));
+    if (s.log.length) out.push('', t.bold('Log:'), ...s.log);
+    if (s.result) {
+      const c = s.result.failed ? 'red' : s.status === 'verified' ? 'green' : 'yellow';
+      out.push('', `${statusTag(t, s.status)}${t.fg(c, s.result.message)}`);
+      if (s.result.hint) out.push(`${t.bold('What to do:')} ${esc(s.result.hint)}`);
+    }
+    if (this.done && s.id === this.current) {
+      out.push('', t.fg(this.done.ok ? 'green' : 'red', this.done.message));
+      if (this.done.hint) out.push(`${t.bold('What to do:')} ${esc(this.done.hint)}`);
+    }
+    return out.join('\n');
+  }
+
+  private drawBars(): void {
+    const active = [...this.progress.entries()].filter(([k]) => k.startsWith(`${this.current}\0`)).map(([, p]) => p).slice(-8);
+    if (!active.length) {
+      this.bars.hide();
+      this.detail.bottom = 1;
+      return;
+    }
+    const now = Date.now();
+    this.bars.setContent(active.map((p) => {
+      const count = p.total ? `${p.done}/${p.total}` : String(p.done);
+      return `${esc(p.label.slice(0, 18).padEnd(18))} ${bar(p.done, p.total, 22)} ${count} ${clock(now - p.start)}${p.detail ? ` ${esc(p.detail)}` : ''}`;
+    }).join('\n'));
+    this.bars.height = active.length + 2;
+    this.bars.show();
+    this.detail.bottom = active.length + 3;
+  }
+}

@@ -1,0 +1,94 @@
+// The main menu: what was detected on this machine, the six tasks with the sensible one first, and a help bar.
+import blessed from 'blessed';
+import type { Detection, MenuCommand } from '../../src/status/detect.js';
+import type { Key, KeyRouter } from './keys.js';
+import { detectionLines, menuItems, type MenuItem, type Tone } from './menu-model.js';
+import { esc, type Theme } from './theme.js';
+
+export type MenuChoice = MenuCommand | 'quit';
+
+export class MenuView {
+  private items: MenuItem[] = menuItems(undefined);
+  private index = 0;
+  private moved = false;
+  private detection?: Detection;
+  private readonly widgets: blessed.Widgets.BoxElement[];
+  private readonly header: blessed.Widgets.BoxElement;
+  private readonly found: blessed.Widgets.BoxElement;
+  private readonly list: blessed.Widgets.BoxElement;
+  private readonly about: blessed.Widgets.BoxElement;
+  private readonly onResize = () => this.draw();
+
+  constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, private readonly version: string) {
+    const border = { type: 'line' as const };
+    const style = { border: t.border };
+    this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
+    this.found = blessed.box({ parent: screen, top: 1, left: 0, right: 0, height: 7, border, label: ' Found on this machine ', tags: true, style });
+    this.list = blessed.box({ parent: screen, top: 8, left: 0, width: 44, bottom: 1, border, label: ' What do you want to do? ', tags: true, style });
+    this.about = blessed.box({ parent: screen, top: 8, left: 44, right: 0, bottom: 1, border, label: ' About ', tags: true, style });
+    const help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true, content: t.fg('gray', 'Up/Down or 1-6: choose   Enter: start   q: quit') });
+    this.widgets = [this.header, this.found, this.list, this.about, help];
+    screen.on('resize', this.onResize);
+    this.draw();
+  }
+
+  setDetection(d: Detection): void {
+    const keep = this.items[this.index]?.command;
+    this.detection = d;
+    this.items = menuItems(d);
+    this.index = this.moved ? Math.max(0, this.items.findIndex((i) => i.command === keep)) : 0;
+    this.draw();
+  }
+
+  /** Waits for a choice; keys come through the router until then. */
+  choose(router: KeyRouter, signal: AbortSignal): Promise<MenuChoice> {
+    return new Promise((resolve) => {
+      const settle = (c: MenuChoice) => {
+        pop();
+        signal.removeEventListener('abort', onAbort);
+        resolve(c);
+      };
+      const onAbort = () => settle('quit');
+      const pop = router.push((ch, key) => {
+        const c = this.key(ch, key);
+        if (c) settle(c);
+      });
+      if (signal.aborted) return settle('quit');
+      signal.addEventListener('abort', onAbort);
+    });
+  }
+
+  destroy(): void {
+    this.screen.removeListener('resize', this.onResize);
+    for (const w of this.widgets) w.destroy();
+  }
+
+  private key(ch: string | undefined, key: Key): MenuChoice | undefined {
+    if (ch === 'q' || key.name === 'escape') return 'quit';
+    if (key.name === 'enter' || key.name === 'return') return this.items[this.index]!.command;
+    if (key.name === 'up' || ch === 'k') this.index = (this.index + this.items.length - 1) % this.items.length;
+    else if (key.name === 'down' || ch === 'j') this.index = (this.index + 1) % this.items.length;
+    else if (ch && /^[1-6]$/.test(ch)) this.index = Number(ch) - 1;
+    else return undefined;
+    this.moved = true;
+    this.draw();
+    return undefined;
+  }
+
+  private draw(): void {
+    const t = this.t;
+    this.header.setContent(` ${t.bold('synapse-pg')} ${esc(this.version)}: Synapse on PostgreSQL, verified at every step`);
+    const tone = (k: Tone, s: string) => (k === 'good' ? t.fg('green', s) : k === 'bad' ? t.fg('red', s) : k === 'warn' ? t.fg('yellow', s) : esc(s));
+    const width = Math.max(20, (this.screen.width as number) - 16);
+    this.found.setContent(this.detection
+      ? detectionLines(this.detection).map(([label, text, k]) => ` ${t.bold(label.padEnd(11))}${tone(k, text.length > width ? `${text.slice(0, width - 1)}…` : text)}`).join('\n')
+      : t.fg('gray', ' Looking at the config, Synapse and PostgreSQL…'));
+    this.list.setContent(this.items.map((item, n) => {
+      const line = ` ${n + 1}. ${item.label}${item.suggested ? '  (suggested)' : ''}`;
+      return n === this.index ? `{inverse}${esc(line.padEnd(41))}{/inverse}` : esc(line);
+    }).join('\n'));
+    const item = this.items[this.index]!;
+    this.about.setContent(`${t.bold(item.label)}\n\n${esc(item.description)}${item.suggested ? `\n\n${t.fg('cyan', `Suggested: ${item.suggested}.`)}` : ''}`);
+    this.screen.render();
+  }
+}

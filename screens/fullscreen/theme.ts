@@ -1,0 +1,97 @@
+// Colours and words of the full-screen app. NO_COLOR turns every colour off; meaning never rests on colour alone.
+import blessed from 'blessed';
+
+export type Colour = 'green' | 'red' | 'yellow' | 'cyan' | 'blue' | 'magenta' | 'gray';
+
+export interface Theme {
+  colour: boolean;
+  /** Escaped text in a colour (blessed tags), or just escaped text without colour. */
+  fg(c: Colour, text: string): string;
+  bold(text: string): string;
+  /** Style for borders, selection and bars (no colours under NO_COLOR; inverse video for the selection). */
+  border: { fg?: string };
+  selected: { fg?: string; bg?: string; inverse?: boolean; bold?: boolean };
+}
+
+export function esc(text: string): string {
+  return blessed.escape(text);
+}
+
+export function makeTheme(env: NodeJS.ProcessEnv = process.env): Theme {
+  const colour = env.NO_COLOR === undefined || env.NO_COLOR === '';
+  return {
+    colour,
+    fg: (c, text) => (colour ? `{${c === 'gray' ? 'grey' : c}-fg}${esc(text)}{/${c === 'gray' ? 'grey' : c}-fg}` : esc(text)),
+    bold: (text) => `{bold}${esc(text)}{/bold}`,
+    border: colour ? { fg: 'cyan' } : {},
+    selected: colour ? { fg: 'black', bg: 'cyan', bold: true } : { inverse: true, bold: true },
+  };
+}
+
+export type ViewStatus = 'pending' | 'checking' | 'needs action' | 'applying' | 'verified' | 'failed' | 'skipped' | 'planned' | 'paused';
+
+const STATUS_COLOUR: Record<ViewStatus, Colour | undefined> = {
+  pending: 'gray',
+  checking: 'cyan',
+  'needs action': 'yellow',
+  applying: 'magenta',
+  verified: 'green',
+  failed: 'red',
+  skipped: 'gray',
+  planned: 'yellow',
+  paused: 'yellow',
+};
+
+const STATUS_MARK: Record<ViewStatus, string> = {
+  pending: ' ',
+  checking: '>',
+  'needs action': '!',
+  applying: '>',
+  verified: '+',
+  failed: 'x',
+  skipped: '-',
+  planned: '~',
+  paused: '=',
+};
+
+export const STATUS_WIDTH = 15;
+
+export function statusTag(t: Theme, s: ViewStatus): string {
+  const word = `${STATUS_MARK[s]} ${s}`.padEnd(STATUS_WIDTH);
+  const c = STATUS_COLOUR[s];
+  return c ? t.fg(c, word) : esc(word);
+}
+
+/** Colours a plan or diff as text: added lines green, removed red, hunks cyan, commands and SQL bold. */
+export function colourPlan(t: Theme, text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('+++') || line.startsWith('---')) return t.bold(line);
+      if (line.startsWith('+')) return t.fg('green', line);
+      if (line.startsWith('-- ')) return t.fg('gray', line);
+      if (line.startsWith('-')) return t.fg('red', line);
+      if (line.startsWith('@@')) return t.fg('cyan', line);
+      if (line.startsWith('$ ') || line.startsWith('SQL')) return t.bold(line);
+      if (line.startsWith('# ')) return t.fg('gray', line);
+      return esc(line);
+    })
+    .join('\n');
+}
+
+/** "[#####.....]  45%" in `width` cells; an unknown total shows only the count. */
+export function bar(done: number, total: number | undefined, width: number): string {
+  if (!total || total <= 0) return `[${'?'.repeat(Math.max(0, width - 2))}]`;
+  const frac = Math.max(0, Math.min(1, done / total));
+  const inner = Math.max(1, width - 2);
+  const full = Math.round(frac * inner);
+  return `[${'#'.repeat(full)}${'.'.repeat(inner - full)}] ${String(Math.floor(frac * 100)).padStart(3)}%`;
+}
+
+export function clock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(sec).padStart(2, '0')}`;
+}
