@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
 import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
+import { runCutover } from '../src/commands/cutover.js';
+import { runSandbox } from '../src/commands/sandbox.js';
 import { runSetup } from '../src/commands/setup.js';
+import { runStatus } from '../src/commands/status.js';
 import type { Ui } from '../src/commands/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
 import { redact } from '../src/core/redact.js';
@@ -55,6 +58,15 @@ async function main(argv: string[]): Promise<number> {
         const r = await runSetup(args, ui);
         return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
       }
+      case 'cutover': {
+        const r = await runCutover(args, ui);
+        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
+      }
+      case 'status':
+        await runStatus(args, ui);
+        return 0;
+      case 'sandbox':
+        return (await runSandbox(args, ui)).ok ? 0 : 1;
       default:
         throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
     }

@@ -1,0 +1,96 @@
+// `synapse-pg cutover`: turns flags (or the sandbox's state file) into the cutover context and runs the cutover flow.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
+import { createPgAdmin } from '../adapters/pg-admin.js';
+import type { ParsedArgs } from '../cli/args.js';
+import { findConfigPaths } from '../config/discover.js';
+import { loadConfig, sqliteDatabasePath } from '../config/load.js';
+import { WizardError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
+import { runFlow, type FlowResult } from '../core/runner.js';
+import { cutoverPaths, type CutoverContext, type CutoverOptions } from '../cutover/context.js';
+import { cutoverSteps } from '../cutover/flow.js';
+import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutover/journal.js';
+import { acquireLock } from '../cutover/lock.js';
+import { readSecrets, readState } from '../sandbox/state.js';
+import { parseServiceSpec } from '../synapse/service.js';
+import { setupOptions } from './setup.js';
+import { defaultStateDir } from './sandbox.js';
+import type { Ui } from './ui.js';
+
+export async function cutoverOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<CutoverOptions> {
+  const f = args.flags;
+  const setup = setupOptions(args, env);
+  let synapseExec = parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec');
+  let service = f.service ? parseServiceSpec(f.service) : undefined;
+  if (f.sandbox) {
+    const stateDir = f['state-dir'] ?? defaultStateDir(env);
+    const state = await readState(stateDir);
+    if (!state) throw new WizardError('BAD_INPUT', `No practice homeserver is set up (no state in ${stateDir}).`, { hint: 'Run synapse-pg sandbox up first (as root on Debian), or pass --state-dir.' });
+    const secrets = await readSecrets(stateDir);
+    if (!state.postgres || !secrets.postgresPassword) throw new WizardError('BAD_INPUT', 'The practice homeserver has no PostgreSQL cluster to move to.', { hint: 'Run synapse-pg sandbox down, then sandbox up again.' });
+    registerSecret(secrets.postgresPassword);
+    if (!args.explicit.has('config')) setup.configPaths = [state.configPathHost];
+    if (!args.explicit.has('synapse-exec')) synapseExec = { kind: 'chroot', dir: state.chrootDir };
+    service ??= { kind: 'synctl' };
+    if (!args.explicit.has('pg-admin')) setup.pgAdmin = { kind: 'url', url: `postgresql://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${state.postgres.port}/postgres` };
+    if (!args.explicit.has('db-port')) setup.dbPort = state.postgres.port;
+    if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
+  }
+  return { setup, synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
+}
+
+export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void): Promise<CutoverContext> {
+  const paths = await findConfigPaths(opts.setup.configPaths, { cwd: opts.setup.cwd, home: opts.setup.home });
+  if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
+  const config = await loadConfig(paths);
+  // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
+  const sqlite = sqliteDatabasePath(config, join(paths[0]!, '..'));
+  const p = cutoverPaths(config, sqlite);
+  // A generated password must survive a rerun: keep it beside the journal unless the admin named a file.
+  opts.setup.dbPasswordFile ??= join(p.workDir, 'db-password');
+  let journal = await readJournal(p.journal);
+  let resumed = !!journal;
+  if (journal?.phase === 'rolled-back') {
+    const kept = await archiveJournal(p.journal);
+    log(`The last attempt was rolled back (${journal.rollbackReason ?? 'see its journal'}); it is kept as ${kept}. Starting a new attempt.`);
+    journal = undefined;
+    resumed = false;
+  }
+  if (journal?.target && (journal.target.dbName !== opts.setup.dbName || journal.target.port !== opts.setup.dbPort || journal.target.host !== opts.setup.dbHost)) {
+    throw new WizardError('BAD_INPUT', `An unfinished cutover to database ${journal.target.dbName} on ${journal.target.host}:${journal.target.port} is recorded in ${p.journal}.`, { hint: 'Run cutover with the same --db-name/--db-host/--db-port to continue it, or run synapse-pg status.' });
+  }
+  if (resumed) log(`Continuing the cutover started at ${journal!.startedAt} (phase ${journal!.phase}); finished steps are not run again.`);
+  const j = journal ?? newJournal();
+  j.target ??= { host: opts.setup.dbHost, port: opts.setup.dbPort, dbName: opts.setup.dbName, dbUser: opts.setup.dbUser };
+  const exec = createExecutor(opts.synapseExec, opts.pathMap);
+  const ctx: CutoverContext = {
+    opts,
+    prompter: ui.prompter,
+    setup: { opts: opts.setup, prompter: ui.prompter, createAdmin: (spec) => createPgAdmin(spec), config },
+    exec,
+    config,
+    sqlitePath: sqlite,
+    paths: p,
+    journal: j,
+    resumed,
+    stepData: {},
+    saveJournal: () => writeJournal(p.journal, j),
+  };
+  return ctx;
+}
+
+export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
+  const opts = await cutoverOptions(args);
+  const dryRun = !!args.flags['dry-run'];
+  const ctx = await newCutoverContext(opts, ui, (message) => ui.emit({ event: 'log', level: 'info', message }));
+  const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
+  try {
+    if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: 'Cutover: SQLite to PostgreSQL with synapse_port_db', dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+  } finally {
+    await ctx.setup.admin?.close();
+    await release();
+  }
+}

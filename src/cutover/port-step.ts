@@ -1,0 +1,55 @@
+// The shared body of both port steps: finish background updates on the snapshot, run synapse_port_db, report what it dropped.
+import { WizardError } from '../core/errors.js';
+import type { StepContext } from '../core/step.js';
+import { requireAdmin } from '../setup/context.js';
+import type { CutoverContext } from './context.js';
+import { finishBackgroundUpdates } from './background-updates.js';
+import { droppedByTable, tableTimings } from './port-output.js';
+import { runPort, stopLeftoverPorts } from './port-run.js';
+
+export interface PortData {
+  ms: number;
+  setupMs?: number;
+  copyMs?: number;
+  rowsCopied: number;
+  /** table -> [total rows, rows copied, ms] */
+  tables: Record<string, [number, number, number]>;
+  dropped: Record<string, number>;
+  logFile: string;
+}
+
+export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
+  await stopLeftoverPorts(ctx.exec.toInside(snapshot), (m) => sc.log(m, 'warn'));
+  await finishBackgroundUpdates(ctx, snapshot, sc);
+  let lastState = '';
+  const r = await runPort({
+    exec: ctx.exec,
+    sqlite: snapshot,
+    postgresConfig: ctx.paths.postgresConfig,
+    logFile: ctx.paths.portLog(phase),
+    signal: sc.signal,
+    onProgress: (table, done, total) => sc.progress(table, done, total),
+    onState: (s) => {
+      if (s !== lastState) sc.log(`synapse_port_db: ${s}...`);
+      lastState = s;
+    },
+    onWarn: (line) => sc.log(line, 'warn'),
+  });
+  const dropped = droppedByTable(r);
+  const nDropped = Object.values(dropped).reduce((a, b) => a + b, 0);
+  if (nDropped) sc.log(`synapse_port_db dropped ${nDropped} row(s) that PostgreSQL cannot store (NUL bytes): ${Object.entries(dropped).map(([t, n]) => `${t} ${n}`).join(', ')}. Full log: ${r.logFile}`, 'warn');
+  const slow = tableTimings(r).slice(0, 5).map((t) => `${t.table} ${t.rows} rows in ${(t.ms / 1000).toFixed(1)} s`);
+  sc.log(`synapse_port_db took ${(r.ms / 1000).toFixed(1)} s (setup ${((r.setupMs ?? 0) / 1000).toFixed(1)} s, copying ${((r.copyMs ?? 0) / 1000).toFixed(1)} s, ${r.rowsCopied} rows copied)${slow.length ? `; slowest tables: ${slow.join(', ')}` : ''}. Log: ${r.logFile}`);
+  const tables: PortData['tables'] = {};
+  for (const t of Object.values(r.tables)) tables[t.table] = [t.total, t.copied, Math.max(0, (t.lastAt ?? 0) - (t.firstAt ?? 0))];
+  return { ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, logFile: r.logFile };
+}
+
+/** A port left port_from_sqlite3 behind in the target database. */
+export async function verifyPorted(ctx: CutoverContext): Promise<{ ok: boolean; message: string }> {
+  const rows = await requireAdmin(ctx.setup).query<{ n: number }>(`SELECT count(*)::int AS n FROM port_from_sqlite3`, ctx.opts.setup.dbName).catch((e) => {
+    throw new WizardError('PG_QUERY', `port_from_sqlite3 cannot be read: ${(e as Error).message}`);
+  });
+  const n = rows[0]?.n ?? 0;
+  return n > 0 ? { ok: true, message: `port_from_sqlite3 tracks ${n} tables in ${ctx.opts.setup.dbName}.` } : { ok: false, message: 'port_from_sqlite3 is empty.' };
+}

@@ -1,0 +1,44 @@
+// Phase 1: homeserver-postgres.yaml beside the config, the whole config with the PostgreSQL database block (synapse_port_db needs one file).
+import { promises as fs } from 'node:fs';
+import { writeFileAtomic } from '../../adapters/files.js';
+import { postgresDatabaseSection, renderConfigWithDatabase } from '../../config/database-block.js';
+import { parseConfigText, type DatabaseSection } from '../../config/load.js';
+import { unifiedDiff } from '../../core/diff.js';
+import type { Step } from '../../core/step.js';
+import { synapseDbArgs } from '../../setup/context.js';
+import { POOL_AND_KEEPALIVES } from '../../setup/steps/database-config.js';
+import type { CutoverContext } from '../context.js';
+
+export function postgresSection(ctx: CutoverContext): DatabaseSection {
+  const a = synapseDbArgs(ctx.setup);
+  return postgresDatabaseSection({ ...a, ...POOL_AND_KEEPALIVES });
+}
+
+function wantedText(ctx: CutoverContext): string {
+  return renderConfigWithDatabase(ctx.config, postgresSection(ctx));
+}
+
+export const postgresConfig: Step<CutoverContext> = {
+  id: 'postgres-config',
+  title: 'Write homeserver-postgres.yaml',
+  why: 'synapse_port_db --postgres-config needs one complete config file; after the port it becomes homeserver.yaml.',
+  async check(ctx) {
+    const path = ctx.paths.postgresConfig;
+    const old = await fs.readFile(path, 'utf8').catch(() => undefined);
+    const text = wantedText(ctx);
+    if (old === text) return { status: 'done', message: `${path} is up to date.` };
+    return { status: 'needed', message: `${old === undefined ? 'Write' : 'Update'} ${path}.`, plan: [{ kind: 'file', path, diff: unifiedDiff(old ?? '', text, path), note: 'same mode and owner as the config; it holds the database password' }] };
+  },
+  async apply(ctx, sc) {
+    const st = await fs.stat(ctx.paths.mainConfig);
+    if (st.mode & 0o004) sc.log(`${ctx.paths.mainConfig} is readable by every user; homeserver-postgres.yaml gets the same mode and holds the database password. Consider chmod 640.`, 'warn');
+    await writeFileAtomic(ctx.paths.postgresConfig, wantedText(ctx), { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
+    return `Wrote ${ctx.paths.postgresConfig}.`;
+  },
+  async verify(ctx) {
+    const text = await fs.readFile(ctx.paths.postgresConfig, 'utf8');
+    const db = parseConfigText(ctx.paths.postgresConfig, text).data.database as DatabaseSection | undefined;
+    if (db?.name !== 'psycopg2') return { ok: false, message: 'its database section is not psycopg2.' };
+    return { ok: true, message: `database ${String(db.args.dbname)} as ${String(db.args.user)} on ${String(db.args.host)}:${String(db.args.port)}.` };
+  },
+};

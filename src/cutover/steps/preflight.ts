@@ -1,0 +1,152 @@
+// Preflight (read-only): every reason the cutover would fail, found before anything changes, each with its fix.
+import { promises as fs, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { canWrite } from '../../adapters/files.js';
+import type { Step, StepContext } from '../../core/step.js';
+import { requireAdmin } from '../../setup/context.js';
+import type { CutoverContext } from '../context.js';
+import { recorded } from '../context.js';
+import { makeService } from '../service.js';
+import { sqliteFacts } from '../sqlite-facts.js';
+import { inspectTarget } from '../target-db.js';
+import { probeTools } from '../tools.js';
+
+export interface Finding {
+  problem: string;
+  fix?: string;
+  /** false: a note; the cutover goes on. */
+  blocking: boolean;
+}
+
+const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
+
+async function freeBytes(path: string): Promise<number | undefined> {
+  try {
+    const s = await fs.statfs(path);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sqliteFindings(ctx: CutoverContext, out: Finding[]): Promise<number> {
+  const path = ctx.sqlitePath!;
+  try {
+    await fs.access(path, constants.R_OK);
+  } catch (e) {
+    out.push({ blocking: true, problem: `The SQLite file ${path} cannot be read (${(e as NodeJS.ErrnoException).code}).`, fix: 'Run the wizard as root, and check database.args.database in the config (relative paths are relative to where Synapse starts).' });
+    return 0;
+  }
+  const f = await sqliteFacts(path, { quickCheck: ctx.journal.phase === 'phase1' && !recorded(ctx, 'port-snapshot') });
+  if (f.quickCheck !== 'ok' && f.quickCheck !== 'not run') out.push({ blocking: true, problem: `PRAGMA quick_check reports damage in ${path}: ${f.quickCheck.slice(0, 300)}`, fix: 'Restore a backup, or repair the file (sqlite3 .recover) with Synapse stopped; porting a damaged file fails half way (FAILURES #21).' });
+  if (f.autoVacuum !== 0) out.push({ blocking: true, problem: `PRAGMA auto_vacuum is ${f.autoVacuum} in ${path}; synapse_port_db relies on stable rowids and refuses it.`, fix: `Stop Synapse, run: sqlite3 ${path} "PRAGMA auto_vacuum=off; VACUUM;" once, start Synapse again, then run cutover. Never VACUUM between port runs.` });
+  if (f.pendingBackgroundUpdates.length) {
+    const names = f.pendingBackgroundUpdates.slice(0, 5).join(', ') + (f.pendingBackgroundUpdates.length > 5 ? ', ...' : '');
+    const can = ctx.tools?.updateSynapseDatabase !== false;
+    out.push({ blocking: !can, problem: `${f.pendingBackgroundUpdates.length} background update(s) are pending in ${path} (${names}); synapse_port_db refuses a file with pending updates.`, fix: can ? 'The wizard runs update_synapse_database --database-config <snapshot config> --run-background-updates on each snapshot with the same Synapse before porting it (your live file is not touched).' : 'Install update_synapse_database where the tools run, or start Synapse and wait until background_updates is empty.' });
+  }
+  if (ctx.tools && f.schemaVersion !== undefined) {
+    const newest = Math.max(f.schemaVersion, f.compatVersion ?? 0);
+    if ((f.compatVersion ?? 0) > ctx.tools.schemaVersion || f.schemaVersion > ctx.tools.schemaVersion) {
+      out.push({ blocking: true, problem: `The SQLite schema (version ${newest}) is newer than the tools understand (Synapse ${ctx.tools.synapseVersion}, schema ${ctx.tools.schemaVersion}): "Cannot use this database as it is too new for the server to understand".`, fix: 'Port with the same Synapse that runs your homeserver, or a newer one (--synapse-exec).' });
+    } else if (f.schemaVersion < ctx.tools.schemaVersion) {
+      out.push({ blocking: false, problem: `The tools (schema ${ctx.tools.schemaVersion}) are newer than the SQLite schema (${f.schemaVersion}); they upgrade the snapshots they port, never your live file.` });
+    }
+  }
+  return f.sizeBytes;
+}
+
+async function diskFindings(ctx: CutoverContext, sqliteBytes: number, out: Finding[]): Promise<void> {
+  const snapDir = dirname(ctx.paths.snapshotDir);
+  const free = await freeBytes(snapDir);
+  const need = Math.ceil(sqliteBytes * 1.1);
+  if (free !== undefined && free < need) out.push({ blocking: true, problem: `Only ${gb(free)} free in ${snapDir}; the snapshot needs about ${gb(need)}.`, fix: 'Free space there (FAILURES #24).' });
+  const server = ctx.setup.server;
+  const host = ctx.opts.setup.dbHost;
+  const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host.startsWith('/');
+  if (server?.dataDirectory && local) {
+    const pgFree = await freeBytes(server.dataDirectory);
+    if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file (FAILURES #24); free space or move the data directory.' });
+  }
+}
+
+async function targetFindings(ctx: CutoverContext, out: Finding[]): Promise<void> {
+  const { dbName } = ctx.opts.setup;
+  const t = await inspectTarget(requireAdmin(ctx.setup), dbName, ctx.sqlitePath);
+  const ours = recorded(ctx, 'postgres-config');
+  switch (t.kind) {
+    case 'missing':
+    case 'empty':
+      return;
+    case 'port':
+      if (t.lineageProblem) out.push({ blocking: true, problem: `Database ${dbName} holds an earlier port, but ${t.lineageProblem}.`, fix: `Drop and recreate it (DROP DATABASE "${dbName}"; then run cutover again): a port only resumes on the same SQLite lineage (FAILURES #17).` });
+      else out.push({ blocking: false, problem: `Database ${dbName} holds an earlier port of this SQLite file (${t.events} events); synapse_port_db resumes it.` });
+      return;
+    case 'synapse':
+      if (ours) return; // our own port, interrupted before synapse_port_db created port_from_sqlite3
+      out.push({ blocking: true, problem: `Database ${dbName} already holds a Synapse schema (${t.tables} tables) that is not a port: Synapse or its tools started on it.`, fix: `Porting into it ends in "duplicate key value violates unique constraint" (FAILURES #17). Drop and recreate it: DROP DATABASE "${dbName}"; then run cutover again (it creates it with the right locale).` });
+      return;
+    case 'other':
+      out.push({ blocking: true, problem: `Database ${dbName} is not empty (${t.tables} tables) and holds no Synapse data.`, fix: 'Choose another database with --db-name, or drop this one if it is not needed.' });
+  }
+}
+
+async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const t0 = Date.now();
+  const probe = await probeTools(ctx.exec);
+  if (probe.ok) {
+    ctx.tools = probe.info;
+    ctx.stepData.toolsProbeMs = Date.now() - t0;
+    sc.log(`Synapse's tools: Synapse ${probe.info.synapseVersion} (schema ${probe.info.schemaVersion}) ${ctx.exec.target.kind === 'local' ? 'on this machine' : `in ${ctx.exec.wrap([]).join(' ')}`}.`);
+  } else out.push({ blocking: true, problem: probe.problem, fix: probe.fix });
+  const downtime = ctx.journal.phase === 'downtime';
+  if (!ctx.sqlitePath) {
+    out.push({ blocking: true, problem: 'The config names no SQLite file to port (":memory:" or no database section).', fix: 'Pass the config Synapse really runs with (-c).' });
+  } else {
+    const bytes = await sqliteFindings(ctx, out);
+    if (!downtime && !recorded(ctx, 'snapshot')) await diskFindings(ctx, bytes, out);
+  }
+  const service = makeService(ctx, (l) => sc.log(l));
+  if (!service) out.push({ blocking: true, problem: 'synctl is not installed where the tools run, and no --service was given, so the wizard cannot stop and start Synapse.', fix: 'Pass --service systemd[:UNIT] (Debian: matrix-synapse), compose:FILE[:SERVICE], docker:CONTAINER or synctl.' });
+  else {
+    ctx.service = service;
+    if (!ctx.baseUrl) out.push({ blocking: true, problem: 'The config has no HTTP listener with a port, so the wizard cannot check /health after the start.', fix: 'Add a client listener to homeserver.yaml.' });
+    const running = await service.isRunning().catch(() => false);
+    if (!downtime) out.push({ blocking: false, problem: running ? `Synapse is running (${service.describe()}); it keeps running during phase 1.` : `Synapse is not running (${service.describe()}); phase 1 ports a snapshot anyway.` });
+  }
+  if (!downtime) await targetFindings(ctx, out);
+  if (!(await canWrite(ctx.paths.postgresConfig))) out.push({ blocking: true, problem: `${ctx.paths.configDir} is not writable, so homeserver-postgres.yaml cannot be written beside the config.`, fix: 'Run the wizard as root (or as the owner of the config directory).' });
+  return out;
+}
+
+export const preflight: Step<CutoverContext> = {
+  id: 'preflight',
+  title: 'Preflight checks',
+  why: 'Every known reason for a port to fail half way (FAILURES.md) is looked for first, and all of them are listed at once with their fixes.',
+  async check(ctx, sc) {
+    const db = ctx.config.database;
+    if (db?.name === 'psycopg2' && ctx.journal.phase !== 'downtime') {
+      if (ctx.journal.phase === 'done') return { status: 'done', message: `The cutover finished at ${ctx.journal.servedOnPostgresAt ?? ctx.journal.steps['start-synapse']?.finishedAt}; Synapse is configured for PostgreSQL.` };
+      return { status: 'blocked', code: 'BLOCKED', message: `The config already uses PostgreSQL (database ${String(db.args?.dbname ?? db.args?.database ?? '?')}); there is nothing to port.`, hint: 'Run synapse-pg status to see where things stand.' };
+    }
+    const findings = await collect(ctx, sc);
+    for (const f of findings) sc.log(`${f.blocking ? 'Problem' : 'Note'}: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`, f.blocking ? 'error' : 'info');
+    const blocking = findings.filter((f) => f.blocking);
+    if (blocking.length) {
+      return {
+        status: 'blocked',
+        code: 'BLOCKED',
+        message: `${blocking.length} problem(s) must be fixed before the cutover: ${blocking.map((f, i) => `(${i + 1}) ${f.problem}`).join(' ')}`,
+        hint: blocking.map((f, i) => `(${i + 1}) ${f.fix ?? 'see above'}`).join(' '),
+      };
+    }
+    return { status: 'done', message: `No blocking problems${findings.length ? ` (${findings.length} note(s) above)` : ''}.` };
+  },
+  async apply() {
+    return 'Nothing to apply.';
+  },
+  async verify() {
+    return { ok: true, message: 'read-only checks passed.' };
+  },
+};
