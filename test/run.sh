@@ -10,5 +10,6 @@ files=(
   test/synapse.test.ts
   test/config.test.ts
   test/hba.test.ts
+  test/fullscreen-render.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"

@@ -50,12 +50,12 @@ export class FlowView {
   constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme) {
     const border = { type: 'line' as const };
     this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
-    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, style: { border: t.border } });
+    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, style: { border: t.border } });
     this.detail = blessed.box({
       parent: screen, top: 1, left: LEFT_WIDTH, right: 0, bottom: 1, border, tags: true, scrollable: true, alwaysScroll: true,
       scrollbar: { ch: ' ', style: { inverse: true } }, style: { border: t.border },
     });
-    this.bars = blessed.box({ parent: screen, left: LEFT_WIDTH, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, hidden: true, style: { border: t.border } });
+    this.bars = blessed.box({ parent: screen, left: LEFT_WIDTH, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, wrap: false, hidden: true, style: { border: t.border } });
     this.help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true });
     this.timer = setInterval(() => this.drawHeader(true), 1000);
     this.timer.unref();
@@ -156,7 +156,7 @@ export class FlowView {
   private draw(): void {
     if (this.follow) this.viewed = this.current;
     this.drawHeader(false);
-    const width = LEFT_WIDTH - 3 - STATUS_WIDTH;
+    const width = LEFT_WIDTH - 2 - STATUS_WIDTH;
     this.list.setContent(this.steps.map((s) => {
       const title = s.title.length > width ? `${s.title.slice(0, width - 1)}…` : s.title;
       const line = `${statusTag(this.t, s.status)}${esc(title)}`;
@@ -208,9 +208,11 @@ export class FlowView {
       return;
     }
     const now = Date.now();
+    const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
     this.bars.setContent(active.map((p) => {
       const count = p.total ? `${p.done}/${p.total}` : String(p.done);
-      return `${esc(p.label.slice(0, 18).padEnd(18))} ${bar(p.done, p.total, 22)} ${count} ${clock(now - p.start)}${p.detail ? ` ${esc(p.detail)}` : ''}`;
+      const line = `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(now - p.start)}${p.detail ? ` ${p.detail}` : ''}`;
+      return esc(line.length > room ? `${line.slice(0, room - 1)}…` : line);
     }).join('\n'));
     this.bars.height = active.length + 2;
     this.bars.show();
