@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build --silent
 files=(
+  test/architecture.test.ts
   test/exec.test.ts
   test/setup.test.ts
   test/setup-errors.test.ts
