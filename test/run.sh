@@ -12,5 +12,6 @@ files=(
   test/config.test.ts
   test/hba.test.ts
   test/fullscreen-render.test.ts
+  test/fullscreen-tmux.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"

@@ -12,7 +12,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
     if (args.flags.json || !process.stdin.isTTY || !process.stdout.isTTY) {
       throw new WizardError('NOT_A_TTY', 'The main menu needs a terminal.', { hint: 'Name a command instead, for example synapse-pg setup --dry-run (see synapse-pg --help).' });
     }
-    if (refusal !== 'plain mode asked for') errOut.write(`synapse-pg: ${refusal}, so the plain mode is used (the full-screen app needs 80x24).\n`);
+    if (refusal !== 'plain mode asked for') errOut.write(`synapse-pg: plain mode, ${refusal}.\n`);
     const env = opts.env ?? process.env;
     const d = await detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? '/root', env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'] });
     p.note(detectionLines(d).map(([label, text]) => `${label.padEnd(11)}${text}`).join('\n'), 'Found on this machine');
@@ -23,7 +23,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
     if (p.isCancel(choice) || choice === 'quit') return 0;
     command = choice as MenuCommand;
   } else {
-    if (refusal !== 'plain mode asked for' && refusal !== 'no terminal') errOut.write(`synapse-pg: ${refusal}, so the plain mode is used (the full-screen app needs 80x24).\n`);
+    if (refusal !== 'plain mode asked for' && refusal !== 'no terminal') errOut.write(`synapse-pg: plain mode, ${refusal}.\n`);
     command = args.command;
   }
   const runner = opts.commands[command];

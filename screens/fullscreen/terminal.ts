@@ -14,7 +14,7 @@ export function fullscreenRefusal(s: TerminalStreams): string | undefined {
   if (!s.input.isTTY || !s.output.isTTY) return 'no terminal';
   const cols = s.output.columns ?? 0;
   const rows = s.output.rows ?? 0;
-  if (cols < MIN_COLUMNS || rows < MIN_ROWS) return `the terminal is ${cols}x${rows}, smaller than ${MIN_COLUMNS}x${MIN_ROWS}`;
+  if (cols < MIN_COLUMNS || rows < MIN_ROWS) return `the terminal is ${cols}x${rows} (below ${MIN_COLUMNS}x${MIN_ROWS})`;
   return undefined;
 }
 
