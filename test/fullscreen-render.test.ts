@@ -333,3 +333,38 @@ test('resizing redraws the flow screen at the new size', async () => {
     t.dispose();
   }
 });
+
+test('commands without steps (status) show their report full width; sandbox asks for its action from the menu', async () => {
+  const t = fakeTerminal(100, 30);
+  try {
+    const seen: string[][] = [];
+    const status: CommandRunner = async (_a, ui) => {
+      ui.emit({ event: 'log', id: 'status', level: 'info', message: 'Synapse: not running (no pid file)' });
+      ui.emit({ event: 'done', ok: true, message: 'No cutover recorded.' });
+      return { event: 'status' };
+    };
+    const sandbox: CommandRunner = async (a, ui) => {
+      seen.push(a.positionals);
+      ui.emit({ event: 'done', ok: true, message: `sandbox ${a.positionals[0]} done` });
+      return { ok: true, message: 'ignored: the done event wins' };
+    };
+    const app = await startApp(t, [], { status, sandbox });
+    await t.screenText();
+    await t.press('5', KEYS.enter);
+    let text = await t.screenText();
+    assert.match(text, /^│Synapse: not running \(no pid file\)/m, 'the report starts at the left edge: no empty step list');
+    assert.match(flat(text), /Done: No cutover recorded\./);
+    await t.press(KEYS.enter); // back to the menu
+    await t.press('6', KEYS.enter);
+    text = await t.screenText();
+    assert.match(text, /Sandbox: what do you want to do\?/);
+    assert.match(text, /Show the practice homeserver/);
+    await t.press('2', KEYS.enter);
+    assert.match(flat(await t.screenText()), /Done: sandbox up done/);
+    assert.deepEqual(seen, [['up']]);
+    await t.press('2', KEYS.enter); // quit
+    assert.equal(await app.code, 0);
+  } finally {
+    t.dispose();
+  }
+});

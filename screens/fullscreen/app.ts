@@ -6,9 +6,10 @@ import { toWizardError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
 import { detect, type MenuCommand } from '../../src/status/detect.js';
 import { fullscreenPrompter, type DialogHost } from './dialogs.js';
-import { runPlainFallback } from './fallback.js';
+import { outcomeOf, runPlainFallback } from './fallback.js';
 import { FlowView } from './flow-view.js';
 import { KeyRouter } from './keys.js';
+import { itemLabel, SUBCOMMANDS } from './menu-model.js';
 import { MenuView } from './menu-view.js';
 import { closeScreen, fullscreenRefusal, openScreen, type TerminalStreams } from './terminal.js';
 import { makeTheme } from './theme.js';
@@ -19,7 +20,8 @@ export interface CommandResult {
   hint?: string;
 }
 
-export type CommandRunner = (args: ParsedArgs, ui: Ui) => Promise<CommandResult>;
+/** A command as main knows it; what it returns may be anything: the outcome is read from its 'done' event. */
+export type CommandRunner = (args: ParsedArgs, ui: Ui) => Promise<unknown>;
 
 export interface AppOptions {
   abort: AbortController;
@@ -87,13 +89,15 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       }).catch(() => 'quit' as const);
       return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: `"${command}" is not available in this version yet.`, hint: 'Run synapse-pg --help for what this version can do.' };
     }
+    const positionals = args.command === 'menu' ? await subcommand(command, prompter) : args.positionals;
+    if (!positionals) return { kind: 'menu' };
     for (;;) {
-      const view = new FlowView(screen, theme);
+      const view = new FlowView(screen, theme, itemLabel(command));
       view.isAsking = () => prompter.asking;
       prompter.onConfirmed = (yes) => view.confirmed(yes);
       const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
       let forced!: () => void;
-      const forcedStop = new Promise<CommandResult>((resolve) => (forced = () => resolve({ ok: false, message: 'Stopped without waiting for the current step.' })));
+      const forcedStop = new Promise<unknown>((resolve) => (forced = () => resolve({ ok: false, message: 'Stopped without waiting for the current step.' })));
       onInterrupt = () => {
         if (signal.aborted) return forced();
         opts.abort.abort();
@@ -101,7 +105,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       };
       let r: CommandResult;
       try {
-        r = await Promise.race([runner({ ...args, command }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
+        const result = await Promise.race([runner({ ...args, command, positionals }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
+        r = outcomeOf(view.done, result);
       } catch (e) {
         const err = toWizardError(e);
         r = { ok: false, message: redact(err.message), hint: err.hint && redact(err.hint) };
@@ -123,6 +128,14 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       if (next === 'menu') return { kind: 'menu' };
       return { kind: 'finished', ok: r.ok, message: r.message, hint: r.hint };
     }
+  }
+
+  /** From the menu, a command with actions (sandbox up|down|status) asks which one; undefined: back to the menu. */
+  async function subcommand(command: MenuCommand, prompter: ReturnType<typeof fullscreenPrompter>): Promise<string[] | undefined> {
+    const options = SUBCOMMANDS[command];
+    if (!options) return [];
+    const choice = await prompter.select({ message: `${itemLabel(command)}: what do you want to do?`, options: [...options, { value: 'back', label: 'Back to the menu' }] }).catch(() => 'back');
+    return choice === 'back' ? undefined : [choice];
   }
 
   function report(o: Outcome): number {

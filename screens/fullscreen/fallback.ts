@@ -3,11 +3,12 @@ import * as p from '@clack/prompts';
 import type { ParsedArgs } from '../../src/cli/args.js';
 import { WizardError } from '../../src/core/errors.js';
 import { detect, type MenuCommand } from '../../src/status/detect.js';
-import type { AppOptions } from './app.js';
-import { detectionLines, menuItems } from './menu-model.js';
+import type { AppOptions, CommandResult } from './app.js';
+import { detectionLines, itemLabel, menuItems, SUBCOMMANDS } from './menu-model.js';
 
 export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refusal: string, errOut: NodeJS.WritableStream): Promise<number> {
   let command: MenuCommand;
+  let positionals = args.positionals;
   if (args.command === 'menu') {
     if (args.flags.json || !process.stdin.isTTY || !process.stdout.isTTY) {
       throw new WizardError('NOT_A_TTY', 'The main menu needs a terminal.', { hint: 'Name a command instead, for example synapse-pg setup --dry-run (see synapse-pg --help).' });
@@ -22,12 +23,27 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
     });
     if (p.isCancel(choice) || choice === 'quit') return 0;
     command = choice as MenuCommand;
+    const actions = SUBCOMMANDS[command];
+    if (actions) {
+      const action = await p.select({ message: `${itemLabel(command)}: what do you want to do?`, options: actions });
+      if (p.isCancel(action)) return 0;
+      positionals = [action];
+    }
   } else {
     if (refusal !== 'plain mode asked for' && refusal !== 'no terminal') errOut.write(`synapse-pg: plain mode, ${refusal}.\n`);
     command = args.command;
   }
   const runner = opts.commands[command];
   if (!runner) throw new WizardError('BAD_INPUT', `"${command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
-  const r = await runner({ ...args, command }, opts.plainUi());
-  return r.ok ? 0 : opts.abort.signal.aborted ? 130 : 1;
+  const ui = opts.plainUi();
+  let done: CommandResult | undefined;
+  const r = await runner({ ...args, command, positionals }, { ...ui, emit: (e) => (e.event === 'done' && (done = e), ui.emit(e)) });
+  return outcomeOf(done, r).ok ? 0 : opts.abort.signal.aborted ? 130 : 1;
+}
+
+/** The command's 'done' event says how it ended; a result with ok/message is the fallback. */
+export function outcomeOf(done: CommandResult | undefined, result: unknown): CommandResult {
+  if (done) return { ok: done.ok, message: done.message, hint: done.hint };
+  const r = (result ?? {}) as Partial<CommandResult>;
+  return { ok: r.ok !== false, message: typeof r.message === 'string' ? r.message : 'Finished.', hint: r.hint };
 }

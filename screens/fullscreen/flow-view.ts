@@ -47,7 +47,11 @@ export class FlowView {
   private readonly onResize = () => this.draw();
   done?: { ok: boolean; message: string; hint?: string };
 
-  constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme) {
+  /** Log lines that belong to no step (a command without steps, or before the flow starts). */
+  private general: string[] = [];
+
+  constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, title = '') {
+    this.title = title;
     const border = { type: 'line' as const };
     this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
     this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, style: { border: t.border } });
@@ -93,10 +97,10 @@ export class FlowView {
         if (!this.dryRun) queueMicrotask(() => this.isAsking() || this.set(e.id, { status: 'applying' }, true));
         break;
       case 'log': {
-        const s = this.find(e.id ?? this.current);
         const line = e.level === 'error' ? this.t.fg('red', e.message) : e.level === 'warn' ? this.t.fg('yellow', e.message) : esc(e.message);
-        s?.log.push(line);
-        if (s && s.log.length > MAX_LOG) s.log.splice(0, s.log.length - MAX_LOG);
+        const log = this.find(e.id ?? this.current)?.log ?? this.general;
+        log.push(line);
+        if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
         break;
       }
       case 'progress': {
@@ -163,8 +167,13 @@ export class FlowView {
       return s.id === this.viewed ? `{inverse}${line}{/inverse}` : line;
     }).join('\n'));
     const s = this.find(this.viewed);
-    this.detail.setLabel(s ? ` ${s.title} ` : ' Starting ');
-    this.detail.setContent(s ? this.stepText(s) : this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
+    const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
+    if (stepless !== this.list.hidden) {
+      this.list.toggle();
+      this.detail.left = this.bars.left = stepless ? 0 : LEFT_WIDTH;
+    }
+    this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
+    this.detail.setContent(s ? this.stepText(s) : this.generalText());
     this.detail.setScrollPerc(100);
     this.drawBars();
     const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
@@ -179,6 +188,13 @@ export class FlowView {
     this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  elapsed ${clock(Date.now() - this.started)}${small}`);
     this.drawBars();
     if (render) this.screen.render();
+  }
+
+  private generalText(): string {
+    const out = [...this.general];
+    if (this.done) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
+    else if (this.steps.length) out.push(this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
+    return out.join('\n');
   }
 
   private stepText(s: StepView): string {

@@ -18,6 +18,19 @@ const ITEMS: MenuItem[] = [
   { command: 'sandbox', label: 'Sandbox', description: 'A practice homeserver to rehearse the cutover on (root, Debian).' },
 ];
 
+/** Commands that take an action word; the menu asks for it. */
+export const SUBCOMMANDS: Partial<Record<MenuCommand, { value: string; label: string; hint?: string }[]>> = {
+  sandbox: [
+    { value: 'status', label: 'Show the practice homeserver' },
+    { value: 'up', label: 'Create and start it', hint: 'root, Debian; downloads Synapse into a chroot' },
+    { value: 'down', label: 'Stop and remove it' },
+  ],
+};
+
+export function itemLabel(command: MenuCommand): string {
+  return ITEMS.find((i) => i.command === command)?.label ?? command;
+}
+
 /** The items with the sensible choice first and marked. */
 export function menuItems(d: Detection | undefined): MenuItem[] {
   if (!d) return ITEMS.map((i) => ({ ...i }));
