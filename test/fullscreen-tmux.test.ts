@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster, type Cluster } from './helpers/cluster.js';
@@ -27,10 +27,10 @@ interface Pane {
 }
 
 let n = 0;
-function start(argv: string[], opts: { cols: number; rows: number; cwd: string; env: Record<string, string> }): Pane {
+function start(argv: string[], opts: { cols: number; rows: number; cwd: string; env: Record<string, string>; stderrFile?: string }): Pane {
   const name = `s${++n}`;
   const env = { TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...opts.env };
-  const command = `node ${MAIN} ${argv.join(' ')}; echo EXIT=$?; sleep 600`;
+  const command = `node ${MAIN} ${argv.join(' ')}${opts.stderrFile ? ` 2>${opts.stderrFile}` : ''}; echo EXIT=$?; sleep 600`;
   tmux('new-session', '-d', '-s', name, '-x', String(opts.cols), '-y', String(opts.rows), '-c', opts.cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), command);
   const capture = () => tmux('capture-pane', '-p', '-t', name);
   const history = () => tmux('capture-pane', '-p', '-S', '-200', '-t', name);
@@ -86,7 +86,8 @@ after(() => {
 
 test('the menu, a resize, and a whole first-time setup from the keyboard against a real cluster', async () => {
   const cwd = tempDir();
-  const pane = start(['--db-port', String(cluster.port)], { cols: 120, rows: 40, cwd, env: { ...cluster.env, HOME: cwd } });
+  const stderrFile = join(cwd, 'stderr.txt');
+  const pane = start(['--db-port', String(cluster.port)], { cols: 120, rows: 40, cwd, env: { ...cluster.env, HOME: cwd }, stderrFile });
   try {
     let screen = await pane.waitFor(/PostgreSQL\s+reachable/);
     assert.match(screen, /What do you want to do\?/);
@@ -130,6 +131,7 @@ test('the menu, a resize, and a whole first-time setup from the keyboard against
     assert.match(screen, /EXIT=0/);
     assert.match(screen, /synapse-pg: All steps verified/);
     assert.deepEqual(pane.state(), { alternate: false, cursor: true });
+    assert.equal(readFileSync(stderrFile, 'utf8'), '', 'nothing on stderr: no terminfo complaints from blessed');
 
     assert.equal(cluster.psql("SELECT rolname FROM pg_roles WHERE rolname = 'synapse_user' AND rolcanlogin"), 'synapse_user');
     assert.equal(cluster.psql("SELECT datname || ' ' || pg_get_userbyid(datdba) || ' ' || datcollate FROM pg_database WHERE datname = 'synapse'"), 'synapse synapse_user C');

@@ -93,11 +93,12 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         buttons.setContent(`${b('Yes, do it (y)', yes)}   ${b('No, stop here (n)', !yes)}`);
       };
       draw();
-      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   Ctrl-C: pause');
+      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   q/Ctrl-C: pause safely');
       return modal<boolean>(host, box, (ch, key, s) => {
         const page = Math.max(1, (body.height as number) - 1);
         if (ch === 'y' || ch === 'Y') return answer(true, s);
         if (ch === 'n' || ch === 'N') return answer(false, s);
+        if (ch === 'q') return host.pause();
         if (key.name === 'enter' || key.name === 'return') return answer(yes, s);
         if (key.name === 'left' || key.name === 'right' || key.name === 'tab') (yes = !yes), draw();
         else if (key.name === 'up' || ch === 'k') body.scroll(-1);
@@ -132,9 +133,10 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
           return n === i ? `{inverse}${esc(line)}{/inverse}` : esc(line);
         }).join('\n'));
       draw();
-      helpLine(host, box, 'Up/Down or 1-9: choose   Enter: select   Ctrl-C: pause');
+      helpLine(host, box, 'Up/Down or 1-9: choose   Enter: select   q/Ctrl-C: pause safely');
       return modal<T>(host, box, (ch, key, s) => {
         if (key.name === 'enter' || key.name === 'return') return s.resolve(q.options[i]!.value);
+        if (ch === 'q') return host.pause();
         if (key.name === 'up' || ch === 'k') i = (i + q.options.length - 1) % q.options.length;
         else if (key.name === 'down' || ch === 'j') i = (i + 1) % q.options.length;
         else if (ch && /^[1-9]$/.test(ch) && Number(ch) <= q.options.length) i = Number(ch) - 1;

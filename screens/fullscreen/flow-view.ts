@@ -227,7 +227,9 @@ export class FlowView {
     const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
     this.bars.setContent(active.map((p) => {
       const count = p.total ? `${p.done}/${p.total}` : String(p.done);
-      const line = `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(now - p.start)}${p.detail ? ` ${p.detail}` : ''}`;
+      const elapsed = now - p.start;
+      const left = p.total && p.done > 0 && p.done < p.total && elapsed > 2000 ? ` ~${clock(((p.total - p.done) * elapsed) / p.done)} left` : '';
+      const line = `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${left}${p.detail ? ` ${p.detail}` : ''}`;
       return esc(line.length > room ? `${line.slice(0, room - 1)}…` : line);
     }).join('\n'));
     this.bars.height = active.length + 2;

@@ -1,9 +1,10 @@
 // What the main menu shows before anything runs: config, database, Synapse, PostgreSQL, cutover journal. Fast, read-only, never throws.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
+import { journalPath, readJournal } from '../cutover/journal.js';
 
 export interface DetectOptions {
   configPaths?: string[];
@@ -135,13 +136,9 @@ function listenerPort(listeners: unknown): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
-/** Reads the cutover journal's phase; anything but phase1/downtime (or no journal) means nothing is unfinished. */
+/** The cutover journal's phase; anything but phase1/downtime (or no journal) means nothing is unfinished. */
 async function unfinishedCutover(configDir: string): Promise<Detection['cutover']> {
-  const journal = join(configDir, '.synapse-pg', 'cutover.json');
-  try {
-    const phase = (JSON.parse(await readFile(journal, 'utf8')) as { phase?: unknown }).phase;
-    return phase === 'phase1' || phase === 'downtime' ? { phase, journal } : undefined;
-  } catch {
-    return undefined;
-  }
+  const journal = journalPath(configDir);
+  const j = await readJournal(journal).catch(() => undefined);
+  return j && (j.phase === 'phase1' || j.phase === 'downtime') ? { phase: j.phase, journal } : undefined;
 }
