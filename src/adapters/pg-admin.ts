@@ -116,7 +116,10 @@ class UrlAdmin implements PgAdmin {
     return undefined;
   }
   private async client(database?: string): Promise<pg.Client> {
-    const c = new pg.Client({ connectionString: this.url, ...(database ? { database } : {}), connectionTimeoutMillis: 10_000 });
+    // pg lets the connection string's database win over a `database` option, so the database goes into the URL itself.
+    const url = new URL(this.url);
+    if (database) url.pathname = `/${encodeURIComponent(database)}`;
+    const c = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
     try {
       await c.connect();
     } catch (e) {

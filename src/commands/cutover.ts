@@ -46,7 +46,11 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
   const config = await loadConfig(paths);
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
-  const sqlite = sqliteDatabasePath(config, join(paths[0]!, '..'));
+  const exec = createExecutor(opts.synapseExec, opts.pathMap);
+  const configDirInside = exec.toInside(join(paths[0]!, '..'));
+  // The config names the file as Synapse sees it (inside its container or chroot); the wizard reads it on the host.
+  const sqliteInside = sqliteDatabasePath(config, configDirInside);
+  const sqlite = sqliteInside === undefined ? undefined : exec.toHost(sqliteInside) ?? sqliteInside;
   const p = cutoverPaths(config, sqlite);
   // A generated password must survive a rerun: keep it beside the journal unless the admin named a file.
   opts.setup.dbPasswordFile ??= join(p.workDir, 'db-password');
@@ -64,7 +68,6 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   if (resumed) log(`Continuing the cutover started at ${journal!.startedAt} (phase ${journal!.phase}); finished steps are not run again.`);
   const j = journal ?? newJournal();
   j.target ??= { host: opts.setup.dbHost, port: opts.setup.dbPort, dbName: opts.setup.dbName, dbUser: opts.setup.dbUser };
-  const exec = createExecutor(opts.synapseExec, opts.pathMap);
   const ctx: CutoverContext = {
     opts,
     prompter: ui.prompter,

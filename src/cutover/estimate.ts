@@ -3,13 +3,11 @@ import { APPEND_ONLY_TABLES } from './tables.js';
 import type { PortSummary } from './port-output.js';
 
 export interface Phase1Measure {
-  port: Pick<PortSummary, 'tables' | 'setupMs' | 'copyMs' | 'rowsCopied'> & { ms: number };
+  port: Pick<PortSummary, 'tables' | 'setupMs' | 'copyMs' | 'rowsCopied'> & { ms: number; states: [string, number][] };
   snapshotMs: number;
   snapshotBytes: number;
   /** max(rowid) of the append-only tables in the phase 1 snapshot. */
   snapshotMaxRowids: Record<string, number>;
-  /** How long importing Synapse took where the tools run (a floor for Synapse's own start). */
-  toolsProbeMs: number;
 }
 
 export interface DowntimeEstimate {
@@ -19,8 +17,14 @@ export interface DowntimeEstimate {
   rows: { recopied: number; appended: number };
 }
 
-const STOP_MS = 10_000;
+function at(states: [string, number][], name: string): number | undefined {
+  return states.find(([s]) => s === name)?.[1];
+}
 
+/**
+ * Phase 2's port costs what phase 1's did, minus creating the schema in PostgreSQL (phase 1 only), with the copy scaled to
+ * the rows phase 2 copies. Synapse's start is estimated from how long its code took to load in the port script.
+ */
 export function estimateDowntime(m: Phase1Measure, now: { liveBytes: number; liveMaxRowids: Record<string, number> }): DowntimeEstimate {
   const appendOnly = new Set<string>(APPEND_ONLY_TABLES);
   let recopied = 0;
@@ -28,16 +32,21 @@ export function estimateDowntime(m: Phase1Measure, now: { liveBytes: number; liv
   let appended = 0;
   for (const [t, max] of Object.entries(now.liveMaxRowids)) appended += Math.max(0, max - (m.snapshotMaxRowids[t] ?? 0));
   const rows = recopied + appended;
+  const st = m.port.states;
+  const loadMs = at(st, 'Preparing sqlite3') ?? 2_000;
+  const sqlitePrepMs = (at(st, 'Preparing psycopg2') ?? loadMs) - loadMs;
+  const schemaMs = (at(st, 'Creating port tables') ?? at(st, 'Preparing psycopg2') ?? 0) - (at(st, 'Preparing psycopg2') ?? 0);
+  const setupMs = Math.max(loadMs, (m.port.setupMs ?? m.port.ms / 2) - schemaMs + sqlitePrepMs);
   const copyMs = m.port.copyMs ?? 0;
-  // The copy rate of phase 1; per-table overhead dominates small databases, so never assume less than the rate-free share.
   const perRow = m.port.rowsCopied > 0 ? copyMs / m.port.rowsCopied : 0;
-  const copy = Math.max(rows * perRow, copyMs * 0.5);
+  const copy = rows * perRow;
   const tail = Math.max(0, m.port.ms - (m.port.setupMs ?? 0) - copyMs);
-  const portMs = (m.port.setupMs ?? m.port.ms * 0.5) + copy + tail;
+  const portMs = setupMs + copy + tail;
   const snapshotMs = m.snapshotBytes > 0 ? (m.snapshotMs * now.liveBytes) / m.snapshotBytes : m.snapshotMs;
-  const verifyMs = 2_000 + rows * 0.01 + now.liveBytes / 500_000; // counting rows on both sides
-  const startMs = Math.max(15_000, 6 * m.toolsProbeMs);
-  const parts = { stopMs: STOP_MS, snapshotMs, portMs, verifyMs, startMs };
+  const verifyMs = 500 + now.liveBytes / 200_000; // counting every table on both sides
+  const stopMs = Math.max(1_000, loadMs);
+  const startMs = 1.5 * loadMs + 500;
+  const parts = { stopMs, snapshotMs, portMs, verifyMs, startMs };
   const totalMs = Object.values(parts).reduce((a, b) => a + b, 0);
   return { totalMs, parts, rows: { recopied, appended } };
 }

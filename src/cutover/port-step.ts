@@ -15,6 +15,8 @@ export interface PortData {
   /** table -> [total rows, rows copied, ms] */
   tables: Record<string, [number, number, number]>;
   dropped: Record<string, number>;
+  /** State lines with ms since the start: [state, ms]. */
+  states: [string, number][];
   logFile: string;
 }
 
@@ -42,7 +44,7 @@ export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapsho
   sc.log(`synapse_port_db took ${(r.ms / 1000).toFixed(1)} s (setup ${((r.setupMs ?? 0) / 1000).toFixed(1)} s, copying ${((r.copyMs ?? 0) / 1000).toFixed(1)} s, ${r.rowsCopied} rows copied)${slow.length ? `; slowest tables: ${slow.join(', ')}` : ''}. Log: ${r.logFile}`);
   const tables: PortData['tables'] = {};
   for (const t of Object.values(r.tables)) tables[t.table] = [t.total, t.copied, Math.max(0, (t.lastAt ?? 0) - (t.firstAt ?? 0))];
-  return { ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, logFile: r.logFile };
+  return { ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, states: r.states.map((x) => [x.state, x.atMs]), logFile: r.logFile };
 }
 
 /** A port left port_from_sqlite3 behind in the target database. */

@@ -18,14 +18,19 @@ export function serviceSpec(ctx: CutoverContext): ServiceSpec | undefined {
   return ctx.tools?.synctl ? { kind: 'synctl' } : undefined;
 }
 
+/** The service's output goes to the log of the step that is using it now. */
+const currentLog = new WeakMap<CutoverContext, (line: string) => void>();
+
 export function makeService(ctx: CutoverContext, log: (line: string) => void): SynapseService | undefined {
   const spec = serviceSpec(ctx);
   if (!spec) return undefined;
+  currentLog.set(ctx, log);
   ctx.baseUrl ??= clientBaseUrl(ctx.config.merged);
-  return createService(spec, { exec: ctx.exec, configPath: ctx.paths.mainConfig, baseUrl: ctx.baseUrl, startTimeoutMs: ctx.opts.startTimeoutMs, stopTimeoutMs: ctx.opts.stopTimeoutMs, onLog: log });
+  return createService(spec, { exec: ctx.exec, configPath: ctx.paths.mainConfig, baseUrl: ctx.baseUrl, startTimeoutMs: ctx.opts.startTimeoutMs, stopTimeoutMs: ctx.opts.stopTimeoutMs, onLog: (l) => currentLog.get(ctx)?.(l) });
 }
 
 export function requireService(ctx: CutoverContext, log: (line: string) => void): SynapseService {
+  currentLog.set(ctx, log);
   const s = (ctx.service ??= makeService(ctx, log));
   if (!s) throw new Error('internal: no service (preflight stops first)');
   return s;

@@ -18,9 +18,8 @@ async function estimate(ctx: CutoverContext): Promise<DowntimeEstimate | undefin
   const live = requireSqlite(ctx);
   const tables: Record<string, { table: string; total: number; copied: number; alreadyPorted: number }> = {};
   for (const [t, [total, copied]] of Object.entries(port.tables)) tables[t] = { table: t, total, copied, alreadyPorted: total - copied };
-  const probeMs = Number(ctx.stepData.toolsProbeMs ?? recordedData<{ toolsProbeMs?: number }>(ctx, 'preflight')?.toolsProbeMs ?? 3000);
   return estimateDowntime(
-    { port: { tables, setupMs: port.setupMs, copyMs: port.copyMs, rowsCopied: port.rowsCopied, ms: port.ms }, snapshotMs: snap.ms, snapshotBytes: snap.bytes, snapshotMaxRowids: snap.maxRowids, toolsProbeMs: probeMs },
+    { port: { tables, setupMs: port.setupMs, copyMs: port.copyMs, rowsCopied: port.rowsCopied, ms: port.ms, states: port.states ?? [] }, snapshotMs: snap.ms, snapshotBytes: snap.bytes, snapshotMaxRowids: snap.maxRowids },
     { liveBytes: await sqliteBytes(live), liveMaxRowids: sqliteMaxRowids(live, [...APPEND_ONLY_TABLES]) },
   );
 }
