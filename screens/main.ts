@@ -4,6 +4,7 @@ import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
 import { runCutover } from '../src/commands/cutover.js';
 import { runSandbox } from '../src/commands/sandbox.js';
 import { runSetup } from '../src/commands/setup.js';
+import { runDoctorCommand } from '../src/commands/doctor.js';
 import { runStatus } from '../src/commands/status.js';
 import type { Ui } from '../src/commands/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
@@ -15,15 +16,20 @@ import { textSink } from './text.js';
 
 const VERSION = '0.1.0';
 
+/** Commands that only look (status, sandbox status) need no --yes to run without a terminal. */
+function readOnly(args: ParsedArgs): boolean {
+  return args.command === 'status' || (args.command === 'sandbox' && (args.positionals[0] ?? 'status') === 'status');
+}
+
 function chooseUi(args: ParsedArgs, signal: AbortSignal): Ui {
   const f = args.flags;
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (f.json) {
-    if (!f.yes && !f['dry-run']) throw new WizardError('NOT_A_TTY', '--json mode cannot ask questions.', { hint: 'Add --yes to apply, or --dry-run to only show the plan.' });
+    if (!f.yes && !f['dry-run'] && !readOnly(args)) throw new WizardError('NOT_A_TTY', '--json mode cannot ask questions.', { hint: 'Add --yes to apply, or --dry-run to only show the plan.' });
     return { emit: jsonSink(), prompter: noPrompter, signal };
   }
   if (!tty) {
-    if (!f.yes && !f['dry-run']) throw new WizardError('NOT_A_TTY', 'There is no terminal to ask questions on, so nothing was changed.', { hint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).' });
+    if (!f.yes && !f['dry-run'] && !readOnly(args)) throw new WizardError('NOT_A_TTY', 'There is no terminal to ask questions on, so nothing was changed.', { hint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).' });
     return { emit: textSink(), prompter: noPrompter, signal };
   }
   return { emit: plainSink(), prompter: f.yes ? { ...clackPrompter(), confirm: async () => true } : clackPrompter(), signal };
@@ -67,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'sandbox':
         return (await runSandbox(args, ui)).ok ? 0 : 1;
+      case 'doctor': {
+        const r = await runDoctorCommand(args, ui);
+        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
+      }
       default:
         throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
     }

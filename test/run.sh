@@ -9,6 +9,7 @@ files=(
   test/setup.test.ts
   test/setup-errors.test.ts
   test/synapse.test.ts
+  test/cutover.test.ts
   test/config.test.ts
   test/hba.test.ts
   test/fullscreen-render.test.ts
