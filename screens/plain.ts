@@ -42,6 +42,9 @@ export function plainSink(): (e: RunnerEvent) => void {
         if (e.ok) p.outro(e.message);
         else p.cancel(`${e.message}${e.hint ? `\n  What to do: ${e.hint}` : ''}`);
         break;
+      case 'finding':
+        (e.fixed ? p.log.success : p.log.warn)(`${e.fixed ? 'Fixed' : 'Not fixed'}: ${e.title} (${e.id})\nEvidence: ${e.evidence}\nCause: ${e.cause}\nFix: ${e.fix}${e.needsSynapseStopped ? ' (with Synapse stopped)' : ''}`);
+        break;
       case 'check':
         break;
     }

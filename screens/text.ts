@@ -27,6 +27,9 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
       case 'done':
         w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\nWhat to do: ${e.hint}` : ''}`);
         break;
+      case 'finding':
+        w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.id}: ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
+        break;
       case 'check':
         break;
     }

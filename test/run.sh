@@ -12,6 +12,7 @@ files=(
   test/cutover.test.ts
   test/config.test.ts
   test/hba.test.ts
+  test/doctor.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-tmux.test.ts
 )

@@ -26,6 +26,8 @@ export const OPTIONS = {
   sandbox: { type: 'boolean' },
   'state-dir': { type: 'string' },
   chroot: { type: 'string' },
+  error: { type: 'string' },
+  log: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -104,6 +106,15 @@ Cutover flags:
       --path-map HOST=IN   host path as seen inside the container (repeatable; implied for chroot:)
       --service SPEC       synctl (default) | systemd[:UNIT] | compose:FILE[:SERVICE] | docker:CONTAINER
       --sandbox            run against the practice homeserver from "synapse-pg sandbox up"
+
+Doctor flags:
+      --error "TEXT"       map an error text (from Synapse or synapse_port_db) to its diagnosis
+      --log FILE           map every known error in a Synapse or port log to its diagnosis
+  allow-unsafe-locale      (positional) fix a wrong COLLATE/CTYPE with allow_unsafe_locale: true
+                           instead of recreating the database (the risk is spelled out)
+  The doctor also takes the setup flags (--pg-admin, --db-*) and --service/--synapse-exec to stop
+  and start Synapse around fixes that need it stopped. --json prints one "finding" event per finding;
+  exit status 0 when no finding is left unfixed, 1 otherwise.
 
 Exit status: 0 done and verified, 1 a step failed or was declined, 2 bad usage, 130 interrupted.
 `;

@@ -15,6 +15,7 @@ export type RunnerEvent =
   | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }
   | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
   | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }
+  | { event: 'finding'; id: string; title: string; evidence: string; cause: string; fix: string; needsSynapseStopped: boolean; fixed: boolean }
   | { event: 'done'; ok: boolean; message: string; hint?: string };
 
 export type EventSink = (e: RunnerEvent) => void;

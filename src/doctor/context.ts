@@ -1,0 +1,119 @@
+// What every diagnosis may look at: the merged Synapse config, Synapse's own connection, a superuser connection, error texts.
+import { promises as fs } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import type { PgAdmin } from '../adapters/pg-admin.js';
+import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import { createExecutor, parseExecTarget, parsePathMap, type Executor } from '../adapters/exec.js';
+import type { ParsedArgs } from '../cli/args.js';
+import { newSetupContext, setupOptions } from '../commands/setup.js';
+import type { Ui } from '../commands/ui.js';
+import { findConfigPaths } from '../config/discover.js';
+import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
+import { toWizardError, WizardError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
+import type { SetupContext } from '../setup/context.js';
+import { pgAdmin } from '../setup/steps/pg-admin.js';
+import { createService, parseServiceSpec, type SynapseService } from '../synapse/service.js';
+
+export interface DoctorOptions {
+  dryRun: boolean;
+  yes: boolean;
+  /** Positional `allow-unsafe-locale`: fix a wrong COLLATE/CTYPE by setting allow_unsafe_locale instead of recreating the database. */
+  unsafeLocale: boolean;
+  /** Lines of --error TEXT and --log FILE. */
+  errorLines: string[];
+  /** Whether a way to run Synapse was named (--service, --synapse-exec): then the doctor may stop and start it. */
+  serviceGiven: boolean;
+}
+
+export interface DoctorContext {
+  opts: DoctorOptions;
+  /** The setup context: the doctor reuses setup's steps (pg_hba.conf, superuser connection) on it. */
+  setup: SetupContext;
+  config: LoadedConfig | null;
+  /** Synapse's connection as its config says (psycopg2), or the target the flags name when the config is still on SQLite. */
+  target: { host: string; port: number; user: string; dbname: string; password?: string };
+  onPostgres: boolean;
+  sqlitePath?: string;
+  /** Set when the superuser connection could not be made; checks that need it are skipped with this reason. */
+  adminError?: string;
+  exec: Executor;
+  service?: SynapseService;
+}
+
+export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {
+  if (!ctx.setup.admin || ctx.adminError) throw new WizardError('PG_UNREACHABLE', `no superuser connection (${ctx.adminError ?? 'not made'})`);
+  return ctx.setup.admin;
+}
+
+export function synapseArgs(ctx: DoctorContext): SynapseDbArgs | undefined {
+  const t = ctx.target;
+  if (t.password === undefined) return undefined;
+  return { host: t.host, port: t.port, user: t.user, password: t.password, dbname: t.dbname };
+}
+
+const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+
+async function errorLines(args: ParsedArgs): Promise<string[]> {
+  const out: string[] = [];
+  const e = (args.flags as Record<string, unknown>).error;
+  if (typeof e === 'string') out.push(...e.split(/\r?\n/));
+  const log = (args.flags as Record<string, unknown>).log;
+  if (typeof log === 'string') {
+    try {
+      out.push(...(await fs.readFile(log, 'utf8')).split(/\r?\n/));
+    } catch (err) {
+      throw new WizardError('BAD_INPUT', `--log ${log}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'Pass the Synapse log (homeserver.log) or the port log as it is on disk.' });
+    }
+  }
+  return out.filter((l) => l.trim() !== '');
+}
+
+export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
+  const so = setupOptions(args, env);
+  const setup = newSetupContext(so, ui);
+  const extra = args.positionals.filter((p) => p !== 'allow-unsafe-locale');
+  if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [allow-unsafe-locale] [--error TEXT] [--log FILE]' });
+  const paths = await findConfigPaths(so.configPaths, { cwd: so.cwd, home: env.HOME ?? homedir() });
+  const config = paths ? await loadConfig(paths) : null;
+  setup.config = config;
+  const db = config?.database;
+  const onPostgres = db?.name === 'psycopg2';
+  const a = (onPostgres ? db!.args : {}) as Record<string, unknown>;
+  const target = {
+    host: str(a.host) ?? (onPostgres ? '' : so.dbHost),
+    port: Number(str(a.port) ?? so.dbPort),
+    user: str(a.user) ?? so.dbUser,
+    dbname: str(a.dbname ?? a.database) ?? so.dbName,
+    password: onPostgres ? str(a.password) : undefined,
+  };
+  registerSecret(target.password);
+  // setup's steps read these
+  so.dbUser = target.user;
+  so.dbName = target.dbname;
+  so.dbHost = target.host || 'localhost';
+  so.dbPort = target.port;
+  setup.password = target.password;
+  setup.passwordSource = 'config';
+  let adminError: string | undefined;
+  try {
+    const c = await pgAdmin.check(setup, { dryRun: true, signal: ui.signal, log: () => undefined, progress: () => undefined });
+    if (c.status === 'blocked') adminError = c.message + (c.hint ? ` ${c.hint}` : '');
+  } catch (e) {
+    const err = toWizardError(e);
+    adminError = err.message + (err.hint ? ` ${err.hint}` : '');
+  }
+  const f = args.flags;
+  const exec = createExecutor(parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec'), parsePathMap(f['path-map'] ?? []));
+  const serviceGiven = f.service !== undefined || f['synapse-exec'] !== undefined;
+  const spec = parseServiceSpec(f.service ?? 'synctl');
+  let service: SynapseService | undefined;
+  const main = config?.files[0]?.path;
+  if (spec.kind !== 'synctl' || main) service = createService(spec, { exec, configPath: main });
+  const opts: DoctorOptions = { dryRun: !!f['dry-run'], yes: !!f.yes, unsafeLocale: args.positionals.includes('allow-unsafe-locale'), errorLines: await errorLines(args), serviceGiven };
+  // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
+  const inside = config && !onPostgres ? sqliteDatabasePath(config, main ? exec.toInside(dirname(main)) : so.cwd) : undefined;
+  const sqlitePath = inside && exec.target.kind !== 'local' ? exec.toHost(inside) ?? inside : inside;
+  return { opts, setup, config, target, onPostgres, sqlitePath, adminError, exec, service };
+}

@@ -1,0 +1,80 @@
+// FAILURES 10 (Docker side): 'no pg_hba.conf entry for host "172.17.0.1"': containers connect from Docker's networks (172.16.0.0/12).
+import { promises as fs } from 'node:fs';
+import { planHbaInsert } from '../pg/hba.js';
+import { unifiedDiff } from '../core/diff.js';
+import { pgHba } from '../setup/steps/pg-hba.js';
+import { quoteLiteral } from '../pg/identifiers.js';
+import { requireDoctorAdmin, type DoctorContext } from './context.js';
+import { restartArgv, restartPostgres } from './pg-restart.js';
+import { listensOn, localAddresses } from './listen-address.js';
+import { matchingLines } from './text.js';
+import type { Diagnosis } from './types.js';
+
+export const DOCKER_NETWORKS = '172.16.0.0/12';
+const DOCKER_ADDR = /^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/;
+const NO_ENTRY = /no pg_hba\.conf entry for host "(172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)"/;
+
+async function plan(ctx: DoctorContext) {
+  const file = ctx.setup.server!.hbaFile;
+  const text = await fs.readFile(file, 'utf8');
+  const p = planHbaInsert(text, {
+    database: ctx.target.dbname,
+    user: ctx.target.user,
+    addresses: [DOCKER_NETWORKS],
+    method: ctx.setup.server!.passwordEncryption === 'md5' ? 'md5' : 'scram-sha-256',
+    ssl: false,
+    comment: `# Added by synapse-pg-wizard doctor on ${new Date().toISOString().slice(0, 10)}: Synapse in Docker connects from Docker's networks`,
+  });
+  return { file, text, plan: p };
+}
+
+export const dockerNetwork: Diagnosis = {
+  id: 'docker-network',
+  rank: 25,
+  title: "pg_hba.conf does not accept Synapse from Docker's networks",
+  patterns: [NO_ENTRY],
+  async diagnose(ctx) {
+    const fromText = matchingLines(ctx, [NO_ENTRY]).map((l) => NO_ENTRY.exec(l)![1]!);
+    const configured = DOCKER_ADDR.test(ctx.target.host) ? [ctx.target.host] : [];
+    const seen = [...fromText, ...configured];
+    if (!seen.length || !ctx.setup.server) return undefined;
+    requireDoctorAdmin(ctx);
+    const st = await plan(ctx);
+    const [l] = await requireDoctorAdmin(ctx).query<{ v: string }>(`SELECT current_setting('listen_addresses') AS v`);
+    const bridge = [...localAddresses()].filter((a) => DOCKER_ADDR.test(a));
+    // Only a bridge on this host can be listened on; without one, Synapse's Docker runs elsewhere and only pg_hba.conf matters here.
+    const deaf = bridge.length > 0 && !bridge.some((a) => listensOn(l!.v, a));
+    const alter = `ALTER SYSTEM SET listen_addresses = ${quoteLiteral([l!.v, ...bridge].join(','))}`;
+    if (!st.plan.needed && !deaf) return undefined;
+    const listenNote = deaf ? `${alter} and restart PostgreSQL (listen_addresses is read at server start only)` : undefined;
+    return {
+      id: this.id,
+      title: this.title,
+      evidence: `Synapse connects from ${seen.join(', ')} (inside Docker's ${DOCKER_NETWORKS}); ${st.plan.needed ? `${st.file} has no password line for that network` : 'pg_hba.conf accepts it'}${deaf ? `; PostgreSQL listens only on '${l!.v}'` : ''}.`,
+      cause: 'Inside a container "localhost" is the container itself; Synapse reaches PostgreSQL through the Docker bridge, from an address in 172.16.0.0/12, which PostgreSQL neither listens on nor allows by default.',
+      fix: [st.plan.needed ? `insert "host ${ctx.target.dbname} ${ctx.target.user} ${DOCKER_NETWORKS} scram-sha-256" before the line that matches now and reload` : undefined, listenNote, 'point Synapse at the host\'s bridge address (or put both containers on one Docker network)'].filter(Boolean).join('; '),
+      needsSynapseStopped: false,
+      plan: [
+        ...(deaf ? [{ kind: 'sql' as const, sql: alter }, { kind: 'command' as const, argv: restartArgv(ctx) ?? ['restart PostgreSQL yourself'] }] : []),
+        ...(st.plan.needed ? [{ kind: 'file' as const, path: st.file, diff: unifiedDiff(st.text, st.plan.text, st.file) }, { kind: 'sql' as const, sql: 'SELECT pg_reload_conf()' }] : []),
+      ],
+      apply: async (sc) => {
+        const done: string[] = [];
+        if (deaf) {
+          await requireDoctorAdmin(ctx).exec(alter);
+          done.push(await restartPostgres(ctx));
+        }
+        if (st.plan.needed) {
+          ctx.setup.hbaPending = await plan(ctx);
+          done.push(await pgHba.apply(ctx.setup, sc));
+        }
+        return done.join(' ');
+      },
+      verify: async () => {
+        const rows = await requireDoctorAdmin(ctx).query(`SELECT 1 FROM pg_hba_file_rules WHERE address = '172.16.0.0' AND netmask = '255.240.0.0' AND error IS NULL`);
+        if (!rows.length) throw new Error('pg_hba_file_rules shows no line for 172.16.0.0/12 after the reload');
+        return 'pg_hba_file_rules shows the line for 172.16.0.0/12.';
+      },
+    };
+  },
+};

@@ -1,0 +1,41 @@
+// Every diagnosis the doctor runs; the order here is only for display, findings are sorted by rank.
+import { autoVacuum, backgroundUpdates } from './sqlite-port.js';
+import { databaseLocale } from './locale.js';
+import { databaseMissing } from './database-missing.js';
+import { diskSpace } from './disk-space.js';
+import { dockerNetwork } from './docker-network.js';
+import { initialisedTarget } from './initialised-target.js';
+import { keepalives } from './keepalives.js';
+import { listenAddress } from './listen-address.js';
+import { peerSocket } from './peer-socket.js';
+import { pgHbaAuth } from './pg-hba-auth.js';
+import { pgVersion } from './pg-version.js';
+import { publicSchema } from './public-schema.js';
+import { roleMissing, rolePassword } from './role.js';
+import { serverName } from './server-name.js';
+import { streamPositions } from './stream-positions.js';
+import { TEXT_ONLY } from './text-only.js';
+import { tuning } from './tuning.js';
+import type { Diagnosis } from './types.js';
+
+export const DIAGNOSES: Diagnosis[] = [
+  pgVersion,
+  listenAddress,
+  dockerNetwork,
+  roleMissing,
+  rolePassword,
+  databaseMissing,
+  pgHbaAuth,
+  peerSocket,
+  databaseLocale,
+  publicSchema,
+  initialisedTarget,
+  streamPositions,
+  serverName,
+  backgroundUpdates,
+  autoVacuum,
+  diskSpace,
+  keepalives,
+  tuning,
+  ...TEXT_ONLY,
+];

@@ -1,0 +1,60 @@
+// Failures known only from their text (a log or a pasted error): FAILURES 9, 14, 15, 18-21, 23. The doctor explains; the admin fixes.
+import type { DoctorContext } from './context.js';
+import { matchingLines } from './text.js';
+import type { Diagnosis, Finding } from './types.js';
+
+interface Known {
+  id: string;
+  rank: number;
+  title: string;
+  patterns: RegExp[];
+  cause: string;
+  fix: string;
+  /** Evidence beyond the first matching line (e.g. counts). */
+  summarize?: (lines: string[]) => string;
+}
+
+const NUL_ROW = /DROPPING ROW: NUL value in table (\S+) col (\S+)/;
+const SEARCH_ROW = /dropping search row/;
+
+/** "DROPPING ROW" counts per table and column, and dropped search rows: what the port left out. */
+export function droppedRows(lines: string[]): string {
+  const per = new Map<string, number>();
+  let search = 0;
+  for (const l of lines) {
+    const m = NUL_ROW.exec(l);
+    if (m) per.set(`${m[1]}.${m[2]}`, (per.get(`${m[1]}.${m[2]}`) ?? 0) + 1);
+    else if (SEARCH_ROW.test(l)) search++;
+  }
+  const parts = [...per].map(([k, n]) => `${n} row(s) of ${k}`);
+  if (search) parts.push(`${search} event_search row(s)`);
+  return `The port dropped ${parts.join(', ')}.`;
+}
+
+const KNOWN: Known[] = [
+  { id: 'libpq-missing', rank: 12, title: 'The PostgreSQL client library or psycopg2 is missing', patterns: [/libpq\.so\.\d+: cannot open shared object file/, /No module named '?psycopg2'?/], cause: "Synapse talks to PostgreSQL through psycopg2, which needs libpq; neither comes with a plain Synapse install.", fix: 'apt install libpq5 (Debian/Ubuntu), and in a virtualenv pip install "matrix-synapse[postgres]"' },
+  { id: 'sqlite-readonly', rank: 68, title: 'The port cannot write to the SQLite copy', patterns: [/attempt to write a readonly database/], cause: 'synapse_port_db writes to the SQLite file it ports (schema deltas); in Docker it runs as uid 991, which may not write that directory.', fix: 'put the SQLite copy in a directory writable by the user the port runs as (in Docker: chown 991:991), then run the port again' },
+  { id: 'port-curses', rank: 85, title: 'The port crashed in its curses display', patterns: [/_curses\.error/, /add(w)?str\(\) returned ERR/], cause: 'synapse_port_db --curses draws a table that does not fit a small terminal.', fix: 'run synapse_port_db without --curses (the wizard never passes it and reads the plain "table: N% (done/total)" lines)' },
+  { id: 'port-dropped-rows', rank: 66, title: 'The port dropped rows holding NUL characters', patterns: [NUL_ROW, SEARCH_ROW], cause: 'PostgreSQL text cannot hold \\u0000, so synapse_port_db drops those rows (event_search is rebuilt by Synapse).', fix: 'tell the affected users; the rows named cannot be moved as they are (the counts are in the evidence)', summarize: droppedRows },
+  { id: 'port-invalid-utf8', rank: 64, title: 'A SQLite row holds invalid UTF-8', patterns: [/invalid byte sequence for encoding "UTF8"/], cause: 'SQLite accepted bytes that are not UTF-8; PostgreSQL refuses them (matrix-org/synapse#3538).', fix: 'find the row named in the port log and fix or delete it in a copy of the SQLite file; there is no official fix' },
+  { id: 'port-old-script', rank: 65, title: 'A bug of an older port script', patterns: [/column "[^"]+" is of type boolean but expression is of type integer/, /integer out of range/], cause: 'Older synapse_port_db versions mistyped some columns.', fix: 'port with a current Synapse' },
+  { id: 'sqlite-corrupt', rank: 63, title: 'The SQLite file may be corrupt', patterns: [/invalid input syntax for type bigint/], cause: 'A value that should be a number is not (matrix-org/synapse#15225): suspected SQLite corruption.', fix: 'run sqlite3 homeserver.db "PRAGMA integrity_check" and restore a backup if it reports damage' },
+  { id: 'schema-too-new', rank: 67, title: 'The SQLite schema is newer than the Synapse running the port', patterns: [/too new for the server to understand/], cause: 'The port script belongs to an older Synapse than the one that last wrote the SQLite file.', fix: 'port with the same or a newer Synapse than the one that wrote the file' },
+];
+
+function diagnosis(k: Known): Diagnosis {
+  return {
+    id: k.id,
+    rank: k.rank,
+    title: k.title,
+    patterns: k.patterns,
+    async diagnose(ctx: DoctorContext): Promise<Finding | undefined> {
+      const lines = matchingLines(ctx, k.patterns);
+      if (!lines.length) return undefined;
+      const first = `The error text "${lines[0]!.trim().slice(0, 300)}"${lines.length > 1 ? ` (and ${lines.length - 1} more matching line(s))` : ''}.`;
+      return { id: k.id, title: k.title, evidence: k.summarize ? `${k.summarize(lines)} ${first}` : first, cause: k.cause, fix: k.fix, needsSynapseStopped: false, plan: [] };
+    },
+  };
+}
+
+export const TEXT_ONLY: Diagnosis[] = KNOWN.map(diagnosis);
