@@ -4,7 +4,7 @@ import type { Ui } from '../../src/commands/ui.js';
 import { formatArgv } from '../../src/adapters/exec.js';
 import { toWizardError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
-import { detect, type MenuCommand } from '../../src/status/detect.js';
+import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
 import { fullscreenPrompter, type DialogHost } from './dialogs.js';
 import { outcomeOf, runPlainFallback } from './fallback.js';
 import { FlowView } from './flow-view.js';
@@ -65,7 +65,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       outcome = { kind: 'menu' };
       while (outcome.kind === 'menu') {
         const menu = new MenuView(screen, theme, opts.version);
-        void detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? '/root', env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'] }).then((d) => signal.aborted || menu.setDetection(d));
+        void detectOptionsFor(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
         const choice = await menu.choose(router, signal);
         menu.destroy();
         if (choice === 'quit') return 0;

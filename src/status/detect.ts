@@ -1,7 +1,11 @@
 // What the main menu shows before anything runs: config, database, Synapse, PostgreSQL, cutover journal. Fast, read-only, never throws.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 import { dirname } from 'node:path';
+import type { ParsedArgs } from '../cli/args.js';
+import { defaultStateDir } from '../commands/sandbox.js';
+import { readState } from '../sandbox/state.js';
 import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
 import { journalPath, readJournal } from '../cutover/journal.js';
@@ -16,6 +20,16 @@ export interface DetectOptions {
   pgPort?: string;
   /** Per network probe; the whole detection stays under about twice this. */
   timeoutMs?: number;
+}
+
+/** Detection inputs from the command line: -c, --db-host/--db-port, or with --sandbox the practice homeserver's config and cluster. */
+export async function detectOptionsFor(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Promise<DetectOptions> {
+  const f = args.flags;
+  const opts: DetectOptions = { configPaths: f.config, cwd, home: env.HOME ?? homedir(), env, pgHost: f['db-host'], pgPort: f['db-port'] };
+  if (!f.sandbox) return opts;
+  const state = await readState(f['state-dir'] ?? defaultStateDir(env)).catch(() => undefined);
+  if (!state) return opts;
+  return { ...opts, configPaths: f.config ?? [state.configPathHost], pgHost: f['db-host'] ?? '127.0.0.1', pgPort: f['db-port'] ?? (state.postgres ? String(state.postgres.port) : undefined) };
 }
 
 export type DatabaseInUse =
