@@ -13,6 +13,7 @@ files=(
   test/config.test.ts
   test/hba.test.ts
   test/doctor.test.ts
+  test/doctor-db.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
