@@ -14,6 +14,7 @@ files=(
   test/hba.test.ts
   test/doctor.test.ts
   test/doctor-db.test.ts
+  test/doctor-network.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
