@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (wantsFullscreen(args)) {
       const parsed = args;
-      return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
+      return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
     const ui = chooseUi(args, abort.signal);
     switch (args.command) {

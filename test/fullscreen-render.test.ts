@@ -368,3 +368,47 @@ test('commands without steps (status) show their report full width; sandbox asks
     t.dispose();
   }
 });
+
+test('after a failure, Diagnose runs the doctor on the error and shows cause, evidence and fix; then the failed flow can run again', async () => {
+  const t = fakeTerminal(100, 30);
+  try {
+    let setupRuns = 0;
+    const errors: (string | undefined)[] = [];
+    const setup: CommandRunner = async (_a, ui) => {
+      setupRuns++;
+      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(1, 2), dryRun: false });
+      const ok = setupRuns > 1;
+      ui.emit({ event: 'done', ok, message: ok ? 'All steps verified.' : 'Create the database role: password authentication failed for user "synapse_user"' });
+      return {};
+    };
+    const doctor: CommandRunner = async (a, ui) => {
+      errors.push(a.flags.error);
+      ui.emit({ event: 'flow', id: 'doctor', title: 'Doctor', steps: [{ id: 'login', title: 'Synapse cannot log in' }], dryRun: false });
+      ui.emit({ event: 'step-start', id: 'login', title: 'Synapse cannot log in', why: 'The role password does not match.' });
+      ui.emit({ event: 'step', id: 'login', status: 'failed', message: 'Fix it by hand.' });
+      ui.emit({ event: 'finding', id: 'login', title: 'Synapse cannot log in', evidence: 'FATAL: password authentication failed', cause: 'The password in homeserver.yaml is not the role password.', fix: 'Run synapse-pg setup --set-password.', needsSynapseStopped: false, fixed: false });
+      ui.emit({ event: 'done', ok: false, message: '1 of 1 finding(s) left unfixed: login.' });
+      return {};
+    };
+    const app = await startApp(t, [], { setup, doctor });
+    await t.screenText();
+    await t.press(KEYS.enter); // First-time setup (suggested or first)
+    let text = flat(await t.screenText());
+    assert.match(text, /1\. Retry .* 2\. Diagnose: the troubleshooting checks on this failure/);
+    await t.press('2', KEYS.enter);
+    text = flat(await t.screenText());
+    assert.deepEqual(errors, ['Create the database role: password authentication failed for user "synapse_user"']);
+    assert.match(text, /Cause: The password in homeserver\.yaml is not the role password\./);
+    assert.match(text, /Evidence: FATAL: password authentication failed/);
+    assert.match(text, /Fix: Run synapse-pg setup --set-password\./);
+    assert.match(text, /Back to First-time setup: run it again/);
+    await t.press('2', KEYS.enter); // 1 is Retry (the doctor), 2 is back to setup
+    text = flat(await t.screenText());
+    assert.equal(setupRuns, 2);
+    assert.match(text, /Done: All steps verified\./);
+    await t.press('2', KEYS.enter); // quit
+    assert.equal(await app.code, 0);
+  } finally {
+    t.dispose();
+  }
+});

@@ -36,7 +36,7 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Outcome = { kind: 'finished'; ok: boolean; message: string; hint?: string } | { kind: 'menu' } | { kind: 'paused'; command: MenuCommand; message: string };
+type Outcome = { kind: 'finished'; ok: boolean; message: string; hint?: string } | { kind: 'menu' } | { kind: 'parent' } | { kind: 'paused'; command: MenuCommand; message: string };
 
 /** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
 export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
@@ -79,7 +79,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
   }
   return report(outcome);
 
-  async function runCommand(command: MenuCommand, fromMenu: boolean): Promise<Outcome> {
+  /** Runs one command in a flow screen until the admin leaves it; `parent` is the failed command a diagnosis was started from. */
+  async function runCommand(command: MenuCommand, fromMenu: boolean, parent?: { command: MenuCommand; error: string }): Promise<Outcome> {
     const prompter = fullscreenPrompter(host);
     const runner = opts.commands[command];
     if (!runner) {
@@ -89,7 +90,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       }).catch(() => 'quit' as const);
       return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: `"${command}" is not available in this version yet.`, hint: 'Run synapse-pg --help for what this version can do.' };
     }
-    const positionals = args.command === 'menu' ? await subcommand(command, prompter) : args.positionals;
+    const positionals = parent ? [] : args.command === 'menu' ? await subcommand(command, prompter) : args.positionals;
+    const flags = parent ? { ...args.flags, error: parent.error } : args.flags;
     if (!positionals) return { kind: 'menu' };
     for (;;) {
       const view = new FlowView(screen, theme, itemLabel(command));
@@ -105,7 +107,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       };
       let r: CommandResult;
       try {
-        const result = await Promise.race([runner({ ...args, command, positionals }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
+        const result = await Promise.race([runner({ ...args, command, positionals, flags }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
         r = outcomeOf(view.done, result);
       } catch (e) {
         const err = toWizardError(e);
@@ -119,12 +121,20 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
           ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (runs the steps again; finished ones are only verified)' }]),
+          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: 'Diagnose: the troubleshooting checks on this failure (each fix is confirmed)' }] : []),
+          ...(parent ? [{ value: 'parent' as const, label: `Back to ${itemLabel(parent.command)}: run it again` }] : []),
           ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
           { value: 'quit' as const, label: 'Quit' },
         ],
       }).catch(() => 'quit' as const);
       view.destroy();
       if (next === 'retry') continue;
+      if (next === 'parent') return { kind: 'parent' };
+      if (next === 'diagnose') {
+        const o = await runCommand('doctor', fromMenu, { command, error: `${r.message}${r.hint ? ` ${r.hint}` : ''}` });
+        if (o.kind === 'parent') continue;
+        return o;
+      }
       if (next === 'menu') return { kind: 'menu' };
       return { kind: 'finished', ok: r.ok, message: r.message, hint: r.hint };
     }
@@ -144,7 +154,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       errOut.write(`synapse-pg: paused safely. ${o.message}\nNothing was left half-done: every change is applied whole and verified before the next step.\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
       return 130;
     }
-    if (o.kind === 'menu') return 0;
+    if (o.kind === 'menu' || o.kind === 'parent') return 0;
     if (o.ok) {
       streams.output.write(`synapse-pg: ${o.message}\n`);
       return 0;

@@ -1,29 +1,10 @@
 // The flow screen: steps with their status on the left, the current step (why, plan, live log) on the right, progress bars, help bar.
 import blessed from 'blessed';
-import type { PlannedAction, RunnerEvent } from '../../src/core/events.js';
-import { formatPlan } from '../../src/core/plan-text.js';
+import type { RunnerEvent } from '../../src/core/events.js';
 import type { Key } from './keys.js';
-import { bar, clock, colourPlan, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
+import { progressLine, stepText, type Progress, type StepView } from './step-text.js';
+import { clock, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
 import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
-
-interface StepView {
-  id: string;
-  title: string;
-  status: ViewStatus;
-  why?: string;
-  check?: string;
-  plan?: PlannedAction[];
-  log: string[];
-  result?: { message: string; hint?: string; failed: boolean };
-}
-
-interface Progress {
-  label: string;
-  done: number;
-  total?: number;
-  detail?: string;
-  start: number;
-}
 
 const LEFT_WIDTH = 40;
 const MAX_LOG = 500;
@@ -54,7 +35,7 @@ export class FlowView {
     this.title = title;
     const border = { type: 'line' as const };
     this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
-    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, style: { border: t.border } });
+    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, scrollable: true, style: { border: t.border } });
     this.detail = blessed.box({
       parent: screen, top: 1, left: LEFT_WIDTH, right: 0, bottom: 1, border, tags: true, scrollable: true, alwaysScroll: true,
       scrollbar: { ch: ' ', style: { inverse: true } }, style: { border: t.border },
@@ -115,6 +96,10 @@ export class FlowView {
         for (const k of [...this.progress.keys()]) if (k.startsWith(`${e.id}\0`)) this.progress.delete(k);
         break;
       }
+      case 'finding':
+        if (!this.find(e.id)) this.steps.push({ id: e.id, title: e.title, status: e.fixed ? 'verified' : 'failed', log: [] });
+        this.set(e.id, { finding: { cause: e.cause, evidence: e.evidence, fix: e.fix, fixed: e.fixed, needsSynapseStopped: e.needsSynapseStopped } });
+        break;
       case 'done':
         this.done = { ok: e.ok, message: e.message, hint: e.hint };
         break;
@@ -166,6 +151,8 @@ export class FlowView {
       const line = `${statusTag(this.t, s.status)}${esc(title)}`;
       return s.id === this.viewed ? `{inverse}${line}{/inverse}` : line;
     }).join('\n'));
+    const at = this.steps.findIndex((x) => x.id === this.viewed);
+    if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
     const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
     if (stepless !== this.list.hidden) {
@@ -173,7 +160,8 @@ export class FlowView {
       this.detail.left = this.bars.left = stepless ? 0 : LEFT_WIDTH;
     }
     this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
-    this.detail.setContent(s ? this.stepText(s) : this.generalText());
+    const done = s && s.id === this.current ? this.done : undefined;
+    this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
     this.detail.setScrollPerc(100);
     this.drawBars();
     const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
@@ -197,25 +185,6 @@ export class FlowView {
     return out.join('\n');
   }
 
-  private stepText(s: StepView): string {
-    const t = this.t;
-    const out: string[] = [];
-    if (s.why) out.push(`${t.bold('Why:')} ${esc(s.why)}`);
-    if (s.check) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
-    if (s.plan?.length) out.push('', t.bold(this.dryRun ? 'What it would do:' : 'What it will do:'), colourPlan(t, formatPlan(s.plan)));
-    if (s.log.length) out.push('', t.bold('Log:'), ...s.log);
-    if (s.result) {
-      const c = s.result.failed ? 'red' : s.status === 'verified' ? 'green' : 'yellow';
-      out.push('', `${statusTag(t, s.status)}${t.fg(c, s.result.message)}`);
-      if (s.result.hint) out.push(`${t.bold('What to do:')} ${esc(s.result.hint)}`);
-    }
-    if (this.done && s.id === this.current) {
-      out.push('', t.fg(this.done.ok ? 'green' : 'red', this.done.message));
-      if (this.done.hint) out.push(`${t.bold('What to do:')} ${esc(this.done.hint)}`);
-    }
-    return out.join('\n');
-  }
-
   private drawBars(): void {
     const active = [...this.progress.entries()].filter(([k]) => k.startsWith(`${this.current}\0`)).map(([, p]) => p).slice(-8);
     if (!active.length) {
@@ -226,10 +195,7 @@ export class FlowView {
     const now = Date.now();
     const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
     this.bars.setContent(active.map((p) => {
-      const count = p.total ? `${p.done}/${p.total}` : String(p.done);
-      const elapsed = now - p.start;
-      const left = p.total && p.done > 0 && p.done < p.total && elapsed > 2000 ? ` ~${clock(((p.total - p.done) * elapsed) / p.done)} left` : '';
-      const line = `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${left}${p.detail ? ` ${p.detail}` : ''}`;
+      const line = progressLine(p, now);
       return esc(line.length > room ? `${line.slice(0, room - 1)}…` : line);
     }).join('\n'));
     this.bars.height = active.length + 2;

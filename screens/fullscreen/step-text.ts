@@ -1,0 +1,56 @@
+// What the flow screen shows of one step (why, found, plan, log, diagnosis, result) and of one progress label, as tagged text.
+import type { PlannedAction } from '../../src/core/events.js';
+import { formatPlan } from '../../src/core/plan-text.js';
+import { bar, clock, colourPlan, esc, statusTag, type Theme, type ViewStatus } from './theme.js';
+
+export interface StepView {
+  id: string;
+  title: string;
+  status: ViewStatus;
+  why?: string;
+  check?: string;
+  plan?: PlannedAction[];
+  log: string[];
+  result?: { message: string; hint?: string; failed: boolean };
+  /** The doctor's diagnosis of this step: cause, evidence, fix. */
+  finding?: { cause: string; evidence: string; fix: string; fixed: boolean; needsSynapseStopped: boolean };
+}
+
+export interface Progress {
+  label: string;
+  done: number;
+  total?: number;
+  detail?: string;
+  start: number;
+}
+
+export function stepText(t: Theme, s: StepView, dryRun: boolean, done?: { ok: boolean; message: string; hint?: string }): string {
+  const out: string[] = [];
+  if (s.why) out.push(`${t.bold('Why:')} ${esc(s.why)}`);
+  if (s.check) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
+  if (s.plan?.length) out.push('', t.bold(dryRun ? 'What it would do:' : 'What it will do:'), colourPlan(t, formatPlan(s.plan)));
+  if (s.log.length) out.push('', t.bold('Log:'), ...s.log);
+  if (s.finding) {
+    const f = s.finding;
+    out.push('', t.bold('Diagnosis:'), `${t.bold('Cause:')} ${esc(f.cause)}`, `${t.bold('Evidence:')} ${esc(f.evidence)}`, `${t.bold('Fix:')} ${esc(f.fix)}${f.needsSynapseStopped ? ' (Synapse is stopped for it)' : ''}`);
+    out.push(f.fixed ? t.fg('green', 'Fixed and verified.') : t.fg('red', 'Not fixed.'));
+  }
+  if (s.result) {
+    const c = s.result.failed ? 'red' : s.status === 'verified' ? 'green' : 'yellow';
+    out.push('', `${statusTag(t, s.status)}${t.fg(c, s.result.message)}`);
+    if (s.result.hint) out.push(`${t.bold('What to do:')} ${esc(s.result.hint)}`);
+  }
+  if (done) {
+    out.push('', t.fg(done.ok ? 'green' : 'red', done.message));
+    if (done.hint) out.push(`${t.bold('What to do:')} ${esc(done.hint)}`);
+  }
+  return out.join('\n');
+}
+
+/** "events  [####....]  45% 90/200 0:12 ~0:15 left 1200 rows/s" (plain text; the caller escapes and truncates). */
+export function progressLine(p: Progress, now: number): string {
+  const count = p.total ? `${p.done}/${p.total}` : String(p.done);
+  const elapsed = now - p.start;
+  const left = p.total && p.done > 0 && p.done < p.total && elapsed > 2000 ? ` ~${clock(((p.total - p.done) * elapsed) / p.done)} left` : '';
+  return `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${left}${p.detail ? ` ${p.detail}` : ''}`;
+}
