@@ -15,6 +15,7 @@ files=(
   test/doctor.test.ts
   test/doctor-db.test.ts
   test/doctor-network.test.ts
+  test/doctor-synapse.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts

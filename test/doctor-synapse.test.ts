@@ -1,0 +1,76 @@
+// Doctor with the real Synapse (Debian sid chroot): it refuses a C.UTF-8 database (FAILURES 6) and a sequence behind stream_positions (16)
+// for real; the doctor fixes both with Synapse stopped and proves it by starting Synapse. Then a database Synapse initialised before a port (17).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createExecutor } from '../src/adapters/exec.js';
+import { setDatabaseSection } from '../src/config/database-block.js';
+import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { generateHomeserver } from '../src/sandbox/homeserver.js';
+import { health } from '../src/synapse/client.js';
+import { createSynctlService } from '../src/synapse/service.js';
+import { freePort, startCluster } from './helpers/cluster.js';
+import { runCli } from './helpers/cli.js';
+import { requireSynapseChroot } from './helpers/synapse.js';
+
+function findings(events: Record<string, unknown>[]): Record<string, boolean> {
+  return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
+}
+
+test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised', async () => {
+  const chroot = requireSynapseChroot();
+  const exec = createExecutor({ kind: 'chroot', dir: chroot });
+  const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const files = await generateHomeserver(exec, { serverName: `doctor${process.pid}.test`, port: await freePort() });
+  const service = createSynctlService({ exec, configPath: files.configPathHost, baseUrl: files.baseUrl, startTimeoutMs: 120_000 });
+  try {
+    const password = randomBytes(15).toString('base64url');
+    // CREATE DATABASE without template0: the cluster's C.UTF-8 locale, which Synapse refuses
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${password}'; CREATE DATABASE synapse OWNER synapse_user`);
+    const sqliteText = readFileSync(files.configPathHost, 'utf8');
+    const args = { user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_min: 1, cp_max: 5 };
+    writeFileSync(files.configPathHost, setDatabaseSection(sqliteText, { name: 'psycopg2', args }));
+    const doctor = (...more: string[]) =>
+      runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', files.logPathHost, ...more], { env: c.env, timeoutMs: 300_000 });
+
+    await assert.rejects(service.start(), 'Synapse refuses the C.UTF-8 database');
+    assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/);
+    const r1 = await doctor();
+    assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+    assert.deepEqual(findings(r1.events), { 'database-locale': true, keepalives: true });
+    assert.ok(r1.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r1.stdout);
+    assert.equal(await health(files.baseUrl), true);
+    assert.equal(c.psql(`SELECT datcollate || ' ' || datctype FROM pg_database WHERE datname = 'synapse'`), 'C C');
+    assert.ok(Number(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse')) > 100, 'Synapse created its schema');
+
+    // stream_positions ahead of events_stream_seq, as synapse_port_db leaves it (eh/18544)
+    await service.stop();
+    c.psql(`DELETE FROM stream_positions WHERE stream_name = 'events';
+            INSERT INTO stream_positions (stream_name, instance_name, stream_id) SELECT 'events', 'master', last_value + 100 FROM events_stream_seq;`, 'synapse');
+    rmSync(files.logPathHost, { force: true });
+    await assert.rejects(service.start(), 'Synapse refuses the inconsistent stream position');
+    assert.match(readFileSync(files.logPathHost, 'utf8'), /Postgres sequence 'events_stream_seq' is inconsistent with associated stream position\s+of 'events' in the 'stream_positions' table/);
+    const r2 = await doctor();
+    assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+    assert.deepEqual(findings(r2.events), { 'stream-positions': true });
+    const plan = r2.events.find((e) => e.event === 'plan' && e.id === 'stream-positions')!.actions as { sql: string }[];
+    assert.match(plan[0]!.sql, /^SELECT setval\('events_stream_seq', \d+\);$/);
+    assert.equal(await health(files.baseUrl), true, 'Synapse serves again');
+    assert.equal(c.psql(`SELECT (SELECT last_value FROM events_stream_seq) >= (SELECT stream_id FROM stream_positions WHERE stream_name = 'events')`, 'synapse'), 't');
+
+    // Back on SQLite: the PostgreSQL database Synapse initialised is in the way of a port (FAILURES 17)
+    await service.stop();
+    writeFileSync(files.configPathHost, sqliteText);
+    const r3 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--error', 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "room_depth_room_id_key"'], { env: c.env });
+    assert.equal(r3.code, 0, r3.stdout + r3.stderr);
+    assert.deepEqual(findings(r3.events), { 'port-target-not-empty': true });
+    assert.match(String(r3.events.find((e) => e.event === 'finding')!.evidence), /Synapse schema version \d+: Synapse was started on it/);
+    assert.equal(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse'), '0');
+    assert.equal(c.psql(`SELECT datcollate || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'`), 'C synapse_user');
+  } finally {
+    if (await service.isRunning().catch(() => false)) await service.stop().catch(() => undefined);
+    rmSync(files.dirHost, { recursive: true, force: true });
+    c.stop();
+  }
+});
