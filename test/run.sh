@@ -19,5 +19,6 @@ files=(
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
+  test/fullscreen-cutover.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"

@@ -1,0 +1,87 @@
+// End to end: the whole cutover of the practice homeserver (real Synapse on SQLite) from the full-screen app in tmux, keyboard only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startPracticeHomeserver } from './helpers/synapse.js';
+
+const MAIN = resolve('dist/screens/main.js');
+const SOCKET = `spgw-fsc-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+}
+
+const capture = () => tmux('capture-pane', '-p', '-t', 'cut');
+
+async function waitFor(re: RegExp, timeoutMs = 30_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    last = capture();
+    if (re.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.fail(`timed out waiting for ${re} in:\n${last}`);
+}
+
+function flat(text: string): string {
+  return text.replace(/[│┌┐└┘─]/g, ' ').replace(/\s+/g, ' ');
+}
+
+test('the whole cutover of the practice homeserver from the menu, answering every confirm with y', { timeout: 170_000 }, async () => {
+  const hs = await startPracticeHomeserver({ postgres: true, messages: 10 });
+  const cwd = mkdtempSync(join(tmpdir(), 'spgw-fsc-'));
+  const before = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
+  try {
+    const env = { TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', HOME: cwd };
+    const command = `node ${MAIN} --sandbox --state-dir ${hs.stateDir} 2>${join(cwd, 'stderr.txt')}; echo EXIT=$?; sleep 600`;
+    tmux('new-session', '-d', '-s', 'cut', '-x', '120', '-y', '40', '-c', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), command);
+
+    let screen = await waitFor(/Database\s+SQLite/);
+    assert.match(screen, /Synapse\s+running/);
+    assert.match(screen, /2\. Cutover from SQLite/);
+    tmux('send-keys', '-t', 'cut', '2', 'Enter');
+
+    let confirms = 0;
+    let last = '';
+    for (;;) {
+      screen = await waitFor(/This will change exactly:|Done:|Stopped:/, 150_000);
+      if (!/This will change exactly:/.test(screen)) break;
+      const lines = screen.split('\n');
+      const question = lines[lines.findIndex((l) => l.includes('┌─ Confirm')) + 1]!;
+      assert.notEqual(question, last, 'each confirm is answered once');
+      if (/Stop Synapse now\?/.test(question)) assert.match(flat(screen), /Estimated downtime: \d+ s/, 'the downtime estimate is shown before stopping Synapse');
+      last = question;
+      confirms++;
+      tmux('send-keys', '-t', 'cut', 'y');
+      await waitFor(new RegExp(`^(?![\\s\\S]*${question.replace(/[│\s]+$/, '').replace(/^[\s│]+/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`), 150_000);
+    }
+    assert.match(flat(screen), /Done: All steps verified/);
+    assert.ok(confirms >= 3, `several confirms were answered (${confirms})`);
+    assert.doesNotMatch(screen, /x failed/);
+
+    tmux('send-keys', '-t', 'cut', '1', 'Enter'); // back to the menu: detection now sees PostgreSQL
+    screen = await waitFor(/Database\s+PostgreSQL/);
+    assert.match(screen, /Synapse\s+running/);
+    tmux('send-keys', '-t', 'cut', 'q');
+    screen = await waitFor(/EXIT=\d+/);
+    assert.match(screen, /EXIT=0/);
+    assert.equal(readFileSync(join(cwd, 'stderr.txt'), 'utf8'), '');
+    const [alt, cur] = tmux('display-message', '-p', '-t', 'cut', '#{alternate_on} #{cursor_flag}').trim().split(' ');
+    assert.deepEqual([alt, cur], ['0', '1']);
+
+    const after = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
+    for (const id of before) assert.ok(after.includes(id), `message ${id} survived the cutover`);
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    await hs.stop();
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
