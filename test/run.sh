@@ -10,6 +10,7 @@ files=(
   test/setup-errors.test.ts
   test/synapse.test.ts
   test/cutover.test.ts
+  test/cutover-rollback.test.ts
   test/config.test.ts
   test/hba.test.ts
   test/doctor.test.ts

@@ -63,3 +63,13 @@ export const STREAM_SEQUENCES: Record<string, string> = {
   thread_subscriptions: 'thread_subscriptions_sequence',
   sticky_events: 'sticky_events_sequence',
 };
+
+/**
+ * Append-only tables (to synapse_port_db) that Synapse itself prunes while it runs: rows ported earlier and deleted from SQLite
+ * since stay in PostgreSQL (the script's own comment says so for purges). With Synapse stopped they are deleted by key.
+ */
+export const PRUNED_BY_SYNAPSE: Record<string, string[]> = {
+  presence_stream: ['stream_id'],
+  cache_invalidation_stream_by_instance: ['stream_id', 'instance_name', 'cache_func'],
+  received_transactions: ['transaction_id', 'origin'],
+};

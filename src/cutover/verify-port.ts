@@ -3,7 +3,8 @@
 import type { PgAdmin } from '../adapters/pg-admin.js';
 import { quoteIdent, quoteLiteral } from '../pg/identifiers.js';
 import { sqliteRowCounts } from './sqlite-facts.js';
-import { FEWER_ROWS_ALLOWED, IGNORED_TABLES, SCHEMA_TABLES, SEQUENCES, STREAM_SEQUENCES } from './tables.js';
+import { openReadOnly } from '../adapters/sqlite.js';
+import { FEWER_ROWS_ALLOWED, IGNORED_TABLES, PRUNED_BY_SYNAPSE, SCHEMA_TABLES, SEQUENCES, STREAM_SEQUENCES } from './tables.js';
 
 export interface PortCheck {
   tablesCompared: number;
@@ -13,8 +14,22 @@ export interface PortCheck {
   /** Allowed differences, for the report. */
   notes: string[];
   sequenceProblems: string[];
-  /** SQL that raises sequences behind their stream positions (run with Synapse stopped). */
+  /** SQL that raises sequences behind their stream positions, or deletes rows Synapse pruned from SQLite after they were ported (run with Synapse stopped). */
   streamFixes: { problem: string; sql: string }[];
+}
+
+/** DELETE for the PostgreSQL rows of `table` whose key no longer exists in SQLite. */
+function pruneSql(sqlite: string, table: string, keys: string[]): string {
+  const db = openReadOnly(sqlite);
+  try {
+    const rows = db.prepare(`SELECT ${keys.map((k) => `"${k}"`).join(', ')} FROM "${table}"`).raw().all() as unknown[][];
+    const lit = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' || typeof v === 'bigint' ? String(v) : quoteLiteral(String(v)));
+    if (!rows.length) return `DELETE FROM ${quoteIdent(table)}`;
+    const cols = keys.map(quoteIdent).join(', ');
+    return `DELETE FROM ${quoteIdent(table)} WHERE (${cols}) NOT IN (SELECT * FROM (VALUES ${rows.map((r) => `(${r.map(lit).join(', ')})`).join(', ')}) AS kept)`;
+  } finally {
+    db.close();
+  }
 }
 
 export async function checkPort(admin: PgAdmin, dbName: string, sqlite: string, dropped: Record<string, number>): Promise<PortCheck> {
@@ -35,6 +50,12 @@ export async function checkPort(admin: PgAdmin, dbName: string, sqlite: string, 
     out.rowsPostgres += b;
     if (a === b) continue;
     const drop = dropped[t] ?? 0;
+    const keys = PRUNED_BY_SYNAPSE[t];
+    if (b > a && keys) {
+      out.streamFixes.push({ problem: `${t}: ${b - a} row(s) in PostgreSQL that Synapse has deleted from SQLite since they were ported`, sql: pruneSql(sqlite, t, keys) });
+      out.rowsPostgres -= b - a;
+      continue;
+    }
     if (b < a && a - b <= drop) out.notes.push(`${t}: ${a - b} row(s) with NUL bytes dropped by synapse_port_db`);
     else if (b <= a && FEWER_ROWS_ALLOWED[t]) out.notes.push(`${t}: ${b} of ${a} rows (${FEWER_ROWS_ALLOWED[t]})`);
     else out.mismatches.push(`${t}: ${a} rows in SQLite, ${b} in PostgreSQL`);

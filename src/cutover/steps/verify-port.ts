@@ -33,14 +33,15 @@ export const verifyPort: Step<CutoverContext> = {
     const summary = `${c.tablesCompared} tables compared: ${c.rowsPostgres} rows in PostgreSQL for ${c.rowsSqlite} in SQLite, every count equal${c.notes.length ? ` except ${c.notes.length} documented difference(s)` : ''}; sequences at or above their tables' maxima.`;
     if (c.streamFixes.length) {
       for (const f of c.streamFixes) sc.log(f.problem, 'warn');
-      return { status: 'needed', message: `${summary} ${c.streamFixes.length} sequence(s) are behind stream_positions.`, plan: c.streamFixes.map((f) => ({ kind: 'sql' as const, sql: f.sql, database: ctx.opts.setup.dbName, note: f.problem })) };
+      const plan = c.streamFixes.map((f) => ({ kind: 'sql' as const, sql: f.sql.length > 400 ? `${f.sql.slice(0, 400)} ...` : f.sql, database: ctx.opts.setup.dbName, note: f.problem }));
+      return { status: 'needed', message: `${summary} ${c.streamFixes.length} fix(es) needed with Synapse stopped: ${c.streamFixes.map((f) => f.problem).join('; ')}.`, plan };
     }
     return { status: 'done', message: summary };
   },
   async apply(ctx) {
     const c = await run(ctx);
     for (const f of c.streamFixes) await requireAdmin(ctx.setup).exec(f.sql, ctx.opts.setup.dbName);
-    return `Raised ${c.streamFixes.length} sequence(s) to their stream positions.`;
+    return `Applied ${c.streamFixes.length} fix(es): ${c.streamFixes.map((f) => f.problem).join('; ')}.`;
   },
   async verify(ctx) {
     // Counting every table is the slow part of the downtime: reuse the check's counts unless apply changed sequences.

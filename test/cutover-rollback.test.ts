@@ -1,0 +1,145 @@
+// The cutover's failure paths, created for real on a practice homeserver: preflight findings (auto_vacuum, a pending background
+// update, a target database Synapse's own code already set up), a start on PostgreSQL that fails (the role's password changed
+// between port and start) and is rolled back to SQLite, then a new attempt that is SIGKILLed in phase 2 and completes on rerun.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { parse } from 'yaml';
+import { health } from '../src/synapse/client.js';
+import { startPracticeHomeserver, type PracticeHomeserver } from './helpers/synapse.js';
+import { cutoverFlags, describeRun, done, logs, psql, runWizard, sha256, stepEvent } from './cutover-helpers.js';
+
+let hs: PracticeHomeserver;
+let tmp: string;
+let pwFile: string;
+
+before(async () => {
+  hs = await startPracticeHomeserver({ postgres: true, users: 2, rooms: 1, messages: 10 });
+  tmp = mkdtempSync(join(tmpdir(), 'spgw-cutover-rb-'));
+  pwFile = join(tmp, 'db-password');
+});
+
+after(async () => {
+  await hs?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+function inChroot(argv: string[]): { status: number | null; out: string } {
+  const r = spawnSync('chroot', [hs.state.chrootDir, ...argv], { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const journalFile = () => join(dirname(hs.configPath), '.synapse-pg', 'cutover.json');
+const configDatabase = () => (parse(readFileSync(hs.configPath, 'utf8')) as { database: { name: string } }).database.name;
+
+test('preflight lists every finding at once, each created for real, and changes nothing', { timeout: 120_000 }, async () => {
+  assert.equal(inChroot(['synctl', 'stop', hs.state.configPathInside]).status, 0);
+  const before = sha256(hs.sqlitePath);
+  // auto_vacuum on (takes a VACUUM to switch), and a pending background update.
+  const db = new Database(hs.sqlitePath);
+  db.pragma('auto_vacuum = 1');
+  db.exec('VACUUM');
+  // A real update name; when Synapse still has it pending the row is there already and is left alone.
+  const inserted = db.prepare(`INSERT OR IGNORE INTO background_updates (update_name, progress_json) VALUES ('populate_stats_process_rooms', '{}')`).run().changes;
+  db.close();
+  // A database whose schema Synapse's own code created (update_synapse_database runs the same prepare_database as a start).
+  psql(hs, `CREATE ROLE started_user LOGIN PASSWORD 'started-password-1'; CREATE DATABASE synapse_started OWNER started_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';`);
+  const cfg = parse(readFileSync(hs.configPath, 'utf8')) as Record<string, unknown>;
+  cfg.database = { name: 'psycopg2', args: { user: 'started_user', password: 'started-password-1', dbname: 'synapse_started', host: '127.0.0.1', port: hs.postgres!.port } };
+  const cfgInside = `${hs.state.dirInside}/started-db.yaml`;
+  writeFileSync(join(hs.state.chrootDir, cfgInside), JSON.stringify(cfg));
+  const prep = inChroot(['update_synapse_database', '--database-config', cfgInside]);
+  assert.equal(prep.status, 0, prep.out);
+  assert.ok(Number(psql(hs, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse_started')) > 100);
+  const stamp = sha256(hs.sqlitePath);
+
+  const run = await runWizard([...cutoverFlags(hs, join(tmp, 'started-password'), ['--db-name', 'synapse_started', '--db-user', 'started_user']), '--dry-run']);
+  assert.equal(run.code, 1, describeRun(run));
+  const pre = stepEvent(run, 'preflight')!;
+  assert.equal(pre.status, 'failed');
+  assert.equal(pre.code, 'BLOCKED');
+  assert.match(pre.message!, /2 problem\(s\)/);
+  assert.match(pre.message!, /auto_vacuum is 1/);
+  assert.match(pre.message!, /already holds a Synapse schema .* that is not a port/);
+  assert.match(pre.hint!, /PRAGMA auto_vacuum=off; VACUUM;/);
+  assert.match(pre.hint!, /DROP DATABASE "synapse_started"/);
+  assert.match(logs(run, 'preflight').join('\n'), /background update\(s\) are pending .*populate_stats_process_rooms.*update_synapse_database/);
+  assert.equal(stepEvent(run, 'snapshot'), undefined, 'nothing after preflight ran');
+  assert.equal(sha256(hs.sqlitePath), stamp, 'preflight wrote to the SQLite file');
+
+  // Undo, for the tests below: auto_vacuum off again (before any port, so rowids may still change), update row gone.
+  const undo = new Database(hs.sqlitePath);
+  if (inserted) undo.prepare(`DELETE FROM background_updates WHERE update_name = 'populate_stats_process_rooms'`).run();
+  undo.pragma('auto_vacuum = 0');
+  undo.exec('VACUUM');
+  undo.close();
+  assert.notEqual(before, '');
+  assert.equal(inChroot(['synctl', 'start', hs.state.configPathInside]).status, 0);
+  for (let i = 0; i < 60 && !(await health(hs.baseUrl)); i++) await new Promise((r) => setTimeout(r, 500));
+  assert.ok(await health(hs.baseUrl));
+});
+
+test('a Synapse that cannot start on PostgreSQL is rolled back and serves from SQLite again', { timeout: 180_000 }, async () => {
+  let changed = false;
+  const run = await runWizard(cutoverFlags(hs, pwFile), (e) => {
+    // Between the port and the start: the role's password changes in PostgreSQL, so Synapse cannot log in.
+    if (!changed && e.event === 'step' && e.id === 'verify-port') {
+      changed = true;
+      psql(hs, `ALTER ROLE synapse_user PASSWORD 'not-the-password-in-the-config'`);
+    }
+  });
+  assert.ok(changed, describeRun(run));
+  assert.equal(run.code, 1, describeRun(run));
+  const start = stepEvent(run, 'start-synapse')!;
+  assert.equal(start.status, 'failed');
+  assert.match(start.message!, /Rolled back: Synapse did not become healthy on PostgreSQL/);
+  assert.match(logs(run, 'start-synapse').join('\n'), /Put the SQLite config back/);
+  assert.equal(done(run)?.ok, false);
+  // Serving on SQLite again, with every message.
+  assert.equal(configDatabase(), 'sqlite3');
+  assert.ok(await health(hs.baseUrl));
+  const session = await hs.login();
+  const msgs = await session.messages(hs.rooms[0]!.roomId);
+  assert.equal(msgs.filter((m) => m.body.startsWith('practice message ')).length, 10);
+  assert.equal(JSON.parse(readFileSync(journalFile(), 'utf8')).phase, 'rolled-back');
+  const status = await runWizard(['status', '--json', '-c', hs.configPath]);
+  assert.equal((status.events.find((x) => x.event === 'status') as { cutover?: { phase: string } }).cutover?.phase, 'rolled-back');
+  await session.sendMessage(hs.rooms[0]!.roomId, 'sent on SQLite after the rollback');
+});
+
+test('after the fix, a new attempt killed in phase 2 completes on rerun and keeps the messages sent after the rollback', { timeout: 180_000 }, async () => {
+  // The fix: the role gets the password from the config back.
+  psql(hs, `ALTER ROLE synapse_user PASSWORD '${readFileSync(pwFile, 'utf8').trim().replace(/'/g, "''")}'`);
+  let killed = false;
+  const first = await runWizard(cutoverFlags(hs, pwFile), (e, child) => {
+    if (!killed && e.event === 'log' && e.id === 'port-final' && /synapse_port_db: Preparing psycopg2/.test(String(e.message))) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  });
+  assert.ok(killed, describeRun(first));
+  assert.match(logs(first).join('\n'), /last attempt was rolled back .* Starting a new attempt/);
+  assert.match(stepEvent(first, 'preflight')!.message!, /No blocking problems/);
+  assert.match(logs(first, 'preflight').join('\n'), /holds an earlier port of this SQLite file/);
+  assert.equal(JSON.parse(readFileSync(journalFile(), 'utf8')).phase, 'downtime');
+  assert.equal(await health(hs.baseUrl), false, 'Synapse is stopped in phase 2');
+  const sqliteAtStop = sha256(hs.sqlitePath);
+
+  const second = await runWizard(cutoverFlags(hs, pwFile));
+  assert.equal(second.code, 0, describeRun(second));
+  assert.equal(stepEvent(second, 'stop-synapse')?.status, 'done');
+  assert.equal(stepEvent(second, 'final-snapshot')?.status, 'done');
+  assert.equal(stepEvent(second, 'port-final')?.status, 'applied');
+  assert.equal(configDatabase(), 'psycopg2');
+  assert.equal(sha256(hs.sqlitePath), sqliteAtStop);
+  assert.ok(existsSync(join(dirname(journalFile()))));
+  const session = await hs.login();
+  const bodies = (await session.messages(hs.rooms[0]!.roomId)).map((m) => m.body);
+  assert.ok(bodies.includes('sent on SQLite after the rollback'));
+  assert.equal(bodies.filter((b) => b.startsWith('practice message ')).length, 10);
+  assert.ok(Number(psql(hs, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'synapse_user'`)) > 0);
+});
