@@ -17,6 +17,7 @@ files=(
   test/doctor-db.test.ts
   test/doctor-network.test.ts
   test/doctor-synapse.test.ts
+  test/doctor-port.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts

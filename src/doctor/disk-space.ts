@@ -30,6 +30,7 @@ export const diskSpace: Diagnosis = {
   rank: 75,
   title: 'Not enough free disk space for the port',
   patterns: [/No space left on device/, /could not extend file/],
+  canCheck: (ctx) => !ctx.onPostgres && !!ctx.sqlitePath && existsSync(ctx.sqlitePath) && !ctx.adminError,
   async diagnose(ctx) {
     const lack = await needs(ctx);
     if (!lack.length) return undefined;

@@ -12,6 +12,7 @@ export const initialisedTarget: Diagnosis = {
   rank: 58,
   title: 'The database to port into is not empty',
   patterns: [/duplicate key value violates unique constraint/, /violates foreign key constraint "event_edges_event_id_fkey"/],
+  canCheck: (ctx) => !ctx.onPostgres && !!ctx.config && !ctx.adminError,
   async diagnose(ctx) {
     // Only while Synapse still runs on SQLite: on PostgreSQL this database is the live one.
     if (ctx.onPostgres || !ctx.config) return undefined;

@@ -35,10 +35,11 @@ async function diagnoseAll(ctx: DoctorContext, ui: Ui): Promise<{ d: Diagnosis; 
     } catch (e) {
       checked = false;
       const err = toWizardError(e);
-      ui.emit({ event: 'log', id: d.id, level: 'warn', message: redact(`Could not check "${d.title}": ${err.message}`) });
+      // without a superuser connection the reason was said once already
+      if (!(ctx.adminError && err.message.startsWith('no superuser connection'))) ui.emit({ event: 'log', id: d.id, level: 'warn', message: redact(`Could not check "${d.title}": ${err.message}`) });
     }
     const line = ctx.opts.errorLines.find((l) => d.patterns.some((p) => p.test(l)));
-    if (!f && line && d.fromText) f = textFinding(ctx, d, line, checked);
+    if (!f && line && d.fromText) f = textFinding(ctx, d, line, checked && (d.canCheck ? d.canCheck(ctx) : ctx.onPostgres && !ctx.adminError));
     if (f) out.push({ d, f });
   }
   return out.sort((a, b) => a.d.rank - b.d.rank);

@@ -29,6 +29,7 @@ export const serverName: Diagnosis = {
   rank: 62,
   title: 'server_name differs from the one the data was created with',
   patterns: [/Found users in database not native to/, /You cannot change a synapse server_name/],
+  canCheck: (ctx) => (ctx.onPostgres ? !ctx.adminError : !!ctx.sqlitePath && existsSync(ctx.sqlitePath)),
   async diagnose(ctx) {
     const configured = ctx.config?.merged.server_name;
     if (typeof configured !== 'string') return undefined;

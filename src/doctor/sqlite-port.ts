@@ -1,11 +1,14 @@
 // FAILURES 12 and 13: what synapse_port_db refuses in the SQLite file: unfinished background updates, auto_vacuum.
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatArgv } from '../adapters/exec.js';
 import { openReadOnly } from '../adapters/sqlite.js';
 import { WizardError } from '../core/errors.js';
 import type { DoctorContext } from './context.js';
 import type { Diagnosis } from './types.js';
+
+export const sqliteVisible = (ctx: DoctorContext) => !ctx.onPostgres && !!ctx.sqlitePath && existsSync(ctx.sqlitePath);
 
 function withSqlite<T>(ctx: DoctorContext, f: (db: Database.Database) => T): T | undefined {
   if (ctx.onPostgres || !ctx.sqlitePath || !existsSync(ctx.sqlitePath)) return undefined;
@@ -22,6 +25,7 @@ export const backgroundUpdates: Diagnosis = {
   rank: 70,
   title: 'Background updates are pending in the SQLite database',
   patterns: [/Pending background updates exist in the SQLite3 database/],
+  canCheck: sqliteVisible,
   async diagnose(ctx) {
     const names = withSqlite(ctx, (db) => {
       if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'background_updates'`).get()) return [];
@@ -55,6 +59,7 @@ export const autoVacuum: Diagnosis = {
   rank: 72,
   title: 'auto_vacuum is enabled in the SQLite database',
   patterns: [/auto_vacuum is enabled in the SQLite database/],
+  canCheck: sqliteVisible,
   async diagnose(ctx) {
     const mode = withSqlite(ctx, (db) => Number(db.pragma('auto_vacuum', { simple: true })));
     if (!mode) return undefined;
@@ -68,6 +73,9 @@ export const autoVacuum: Diagnosis = {
       needsSynapseStopped: true,
       plan: [{ kind: 'command', argv: ['sqlite3', path, 'PRAGMA auto_vacuum = 0; VACUUM;'], note: 'done in-process with the same SQLite library' }],
       apply: async () => {
+        const size = (await fs.stat(path)).size;
+        const st = await fs.statfs(dirname(path));
+        if (st.bavail * st.bsize < size) throw new WizardError('BLOCKED', `VACUUM rewrites ${path} and needs about its size (${size} bytes) free in ${dirname(path)}; only ${st.bavail * st.bsize} bytes are.`, { hint: 'Free space there first (see the disk-space finding), then run the doctor again.' });
         // The one write the doctor makes to the SQLite file, with Synapse stopped; VACUUM rewrites it in a transaction.
         const db = new Database(path, { fileMustExist: true });
         try {

@@ -14,7 +14,7 @@ interface Known {
   summarize?: (lines: string[]) => string;
 }
 
-const NUL_ROW = /DROPPING ROW: NUL value in table (\S+) col (\S+)/;
+const NUL_ROW = /DROPPING ROW: NUL value in table ([^\s:]+) col ([^\s:]+)/;
 const SEARCH_ROW = /dropping search row/;
 
 /** "DROPPING ROW" counts per table and column, and dropped search rows: what the port left out. */

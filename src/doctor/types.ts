@@ -32,6 +32,8 @@ export interface Diagnosis {
   patterns: RegExp[];
   /** Read-only. Undefined when the system is healthy in this respect. */
   diagnose(ctx: DoctorContext): Promise<Finding | undefined>;
+  /** Whether diagnose() can see the state here (default: Synapse is on PostgreSQL and the superuser connection works); when it cannot, an error text stays an unconfirmed finding. */
+  canCheck?(ctx: DoctorContext): boolean;
   /** What to say when only an error text points here and the state shows nothing (or cannot be looked at). */
   fromText?(ctx: DoctorContext, line: string): { cause: string; fix: string };
 }

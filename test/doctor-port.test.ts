@@ -1,0 +1,139 @@
+// Doctor before and after a port: the SQLite file's state (FAILURES 12, 13, 24) and the texts of a port log (9, 14, 15, 18-21, 23) mapped to findings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startCluster } from './helpers/cluster.js';
+import { runCli } from './helpers/cli.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
+
+function findings(events: Record<string, unknown>[]): Record<string, boolean> {
+  return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
+}
+
+function finding(events: Record<string, unknown>[], id: string): Record<string, unknown> {
+  const f = events.find((e) => e.event === 'finding' && e.id === id);
+  assert.ok(f, `finding ${id}`);
+  return f;
+}
+
+/** Synapse's generated config on SQLite, its files in `dir`. */
+function sqliteConfig(dir: string): string {
+  const path = join(dir, 'homeserver.yaml');
+  writeFileSync(path, readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/gen', dir), { mode: 0o640 });
+  return path;
+}
+
+test('doctor on a SQLite homeserver before the port: auto_vacuum fixed, pending background updates and too little disk space reported', async () => {
+  if (process.getuid?.() !== 0) throw new Error('This test mounts a small tmpfs and must run as root.');
+  const c = await startCluster();
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-sqlite-'));
+  const dirs = [dir];
+  // 1 MiB of disk: too little for a snapshot of a ~600 KiB SQLite file next to it
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+  try {
+    const cfg = sqliteConfig(dir);
+    const db = new Database(join(dir, 'homeserver.db'));
+    db.pragma('auto_vacuum = FULL');
+    db.exec(`CREATE TABLE users (name TEXT PRIMARY KEY); CREATE TABLE background_updates (update_name TEXT NOT NULL, progress_json TEXT NOT NULL, depends_on TEXT, ordering INT NOT NULL DEFAULT 0);
+             CREATE TABLE events (stream_ordering INTEGER PRIMARY KEY, json TEXT)`);
+    db.prepare(`INSERT INTO users VALUES ('@alice:example.org')`).run();
+    db.prepare(`INSERT INTO background_updates (update_name, progress_json, ordering) VALUES ('event_search_sqlite_delete_non_strings', '{}', 9001)`).run();
+    const ins = db.prepare('INSERT INTO events (json) VALUES (?)');
+    for (let i = 0; i < 560; i++) ins.run('x'.repeat(1000));
+    db.close();
+    const before = new Database(join(dir, 'homeserver.db'), { readonly: true });
+    assert.equal(before.pragma('auto_vacuum', { simple: true }), 1);
+    before.close();
+
+    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg], { env: c.env });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(findings(r.events), { 'sqlite-background-updates': false, 'sqlite-auto-vacuum': false, 'disk-space': false });
+    // VACUUM would need the file's size again: refused before it starts, on the same full disk
+    const step = r.events.find((e) => e.event === 'step' && e.id === 'sqlite-auto-vacuum')!;
+    assert.match(String(step.message), /VACUUM rewrites \S+homeserver\.db and needs about its size \(\d+ bytes\) free/);
+    assert.match(String(finding(r.events, 'sqlite-background-updates').evidence), /1 unfinished update\(s\): event_search_sqlite_delete_non_strings/);
+    assert.match(String(finding(r.events, 'sqlite-background-updates').fix), /update_synapse_database --database-config \S+homeserver\.yaml --run-background-updates/);
+    assert.match(String(finding(r.events, 'disk-space').evidence), /the snapshot of \S+homeserver\.db \(0\.\d MiB\) needs 0\.\d MiB in \S+, which has 0\.\d MiB free/);
+
+    // The same file where there is room: auto_vacuum is turned off, the data stays
+    const roomy = mkdtempSync(join(tmpdir(), 'spgw-doctor-sqlite-'));
+    dirs.push(roomy);
+    const cfg2 = sqliteConfig(roomy);
+    copyFileSync(join(dir, 'homeserver.db'), join(roomy, 'homeserver.db'));
+    const r2 = await runCli(['doctor', '--yes', '--json', '-c', cfg2], { env: c.env });
+    assert.equal(r2.code, 1, r2.stdout + r2.stderr);
+    assert.deepEqual(findings(r2.events), { 'sqlite-background-updates': false, 'sqlite-auto-vacuum': true });
+    const after = new Database(join(roomy, 'homeserver.db'), { readonly: true });
+    assert.equal(after.pragma('auto_vacuum', { simple: true }), 0);
+    assert.equal((after.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 560);
+    after.close();
+  } finally {
+    execFileSync('umount', ['-l', dir]);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    c.stop();
+  }
+});
+
+test('doctor --log maps every known error text to its finding, counting the rows a port dropped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-log-'));
+  try {
+    const cfg = sqliteConfig(dir);
+    const log = join(dir, 'port.log');
+    writeFileSync(log, [
+      'ImportError: libpq.so.5: cannot open shared object file: No such file or directory',
+      'sqlite3.OperationalError: attempt to write a readonly database',
+      '_curses.error: addwstr() returned ERR',
+      "2026-01-01 12:00:00,000 - synapse_port_db - 1021 - WARNING - DROPPING ROW: NUL value in table event_json col json: (b'x',)",
+      "2026-01-01 12:00:00,001 - synapse_port_db - 1021 - WARNING - DROPPING ROW: NUL value in table event_json col json: (b'y',)",
+      "2026-01-01 12:00:00,002 - synapse_port_db - 1021 - WARNING - DROPPING ROW: NUL value in table state_events col state_key: (b'z',)",
+      '2026-01-01 12:00:00,003 - synapse_port_db - 602 - WARNING - dropping search row {}',
+      'psycopg2.errors.CharacterNotInRepertoire: invalid byte sequence for encoding "UTF8": 0xed 0xb3 0xb6',
+      'psycopg2.errors.DatatypeMismatch: column "is_guest" is of type boolean but expression is of type integer',
+      'psycopg2.errors.InvalidTextRepresentation: invalid input syntax for type bigint: "abc"',
+      'Cannot use this database as it is too new for the server to understand',
+      'Pending background updates exist in the SQLite3 database. Please start Synapse again and wait until every update has finished before running this script.',
+      'auto_vacuum is enabled in the SQLite database. (This is not the default configuration.)',
+      'Exception: Found users in database not native to new.example!',
+      "Postgres sequence 'events_stream_seq' is inconsistent with associated stream position",
+      'FATAL:  Ident authentication failed for user "synapse_user"',
+      'ERROR:  permission denied for schema public',
+      'ERROR:  role "synapse_user" does not exist',
+      'OSError: [Errno 28] No space left on device',
+    ].join('\n'));
+    // No PostgreSQL to look at: every text still maps, unconfirmed, and the exit status says work is left
+    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--log', log], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(findings(r.events), {
+      'libpq-missing': false,
+      'sqlite-readonly': false,
+      'port-curses': false,
+      'port-dropped-rows': false,
+      'port-invalid-utf8': false,
+      'port-old-script': false,
+      'sqlite-corrupt': false,
+      'schema-too-new': false,
+      'sqlite-background-updates': false,
+      'sqlite-auto-vacuum': false,
+      'server-name': false,
+      'stream-positions': false,
+      'pg-hba-auth': false,
+      'public-schema-permission': false,
+      'role-missing': false,
+      'disk-space': false,
+    });
+    assert.match(String(finding(r.events, 'port-dropped-rows').evidence), /^The port dropped 2 row\(s\) of event_json\.json, 1 row\(s\) of state_events\.state_key, 1 event_search row\(s\)\./);
+    assert.match(String(finding(r.events, 'stream-positions').evidence), /could not look at the system to confirm it/);
+    assert.match(String(finding(r.events, 'libpq-missing').fix), /apt install libpq5/);
+    // worst first
+    const order = r.events.filter((e) => e.event === 'finding').map((e) => e.id);
+    assert.ok(order.indexOf('libpq-missing') < order.indexOf('pg-hba-auth') && order.indexOf('pg-hba-auth') < order.indexOf('port-curses'), order.join(' '));
+    assert.ok(r.events.some((e) => e.event === 'log' && /No superuser connection/.test(String(e.message))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
