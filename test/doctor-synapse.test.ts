@@ -1,9 +1,11 @@
 // Doctor with the real Synapse (Debian sid chroot): it refuses a C.UTF-8 database (FAILURES 6) and a sequence behind stream_positions (16)
-// for real; the doctor fixes both with Synapse stopped and proves it by starting Synapse. Then a database Synapse initialised before a port (17).
+// for real; the doctor fixes both with Synapse stopped and proves it by starting Synapse. Then, back on SQLite before a port:
+// the PostgreSQL database Synapse initialised (17) and pending background updates run with Synapse's own tool (12).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { hostMemory, recommend } from '../src/doctor/tuning.js';
@@ -18,7 +20,7 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
-test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised', async () => {
+test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised and pending background updates', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
   const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
@@ -62,9 +64,21 @@ test('doctor with the real Synapse: wrong locale, missing keepalives, stream_pos
     // Back on SQLite: the PostgreSQL database Synapse initialised is in the way of a port (FAILURES 17)
     await service.stop();
     writeFileSync(files.configPathHost, sqliteText);
-    const r3 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--error', 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "room_depth_room_id_key"'], { env: c.env });
+    // ... and its SQLite file, made by Synapse's own tool, with a background update still pending (FAILURES 12)
+    const made = await exec.run(['update_synapse_database', '--database-config', files.configPathInside], { timeoutMs: 120_000 });
+    assert.equal(made.exitCode, 0, made.stderr);
+    const sqlite = new Database(files.sqlitePathHost);
+    if (!(sqlite.prepare('SELECT count(*) AS n FROM background_updates').get() as { n: number }).n) {
+      sqlite.prepare(`INSERT INTO background_updates (update_name, progress_json) VALUES ('event_store_labels', '{}')`).run();
+    }
+    sqlite.close();
+    const r3 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--error', 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "room_depth_room_id_key"'], { env: c.env, timeoutMs: 300_000 });
     assert.equal(r3.code, 0, r3.stdout + r3.stderr);
-    assert.deepEqual(findings(r3.events), { 'port-target-not-empty': true });
+    assert.deepEqual(findings(r3.events), { 'port-target-not-empty': true, 'sqlite-background-updates': true });
+    const check = new Database(files.sqlitePathHost, { readonly: true });
+    assert.equal((check.prepare('SELECT count(*) AS n FROM background_updates').get() as { n: number }).n, 0, 'every background update ran');
+    check.close();
+    assert.equal(await health(files.baseUrl), true, 'Synapse serves on SQLite again, ready for the port');
     assert.match(String(r3.events.find((e) => e.event === 'finding')!.evidence), /Synapse schema version \d+: Synapse was started on it/);
     assert.equal(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse'), '0');
     assert.equal(c.psql(`SELECT datcollate || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'`), 'C synapse_user');
