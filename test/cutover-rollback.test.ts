@@ -36,6 +36,28 @@ function inChroot(argv: string[]): { status: number | null; out: string } {
 const journalFile = () => join(dirname(hs.configPath), '.synapse-pg', 'cutover.json');
 const configDatabase = () => (parse(readFileSync(hs.configPath, 'utf8')) as { database: { name: string } }).database.name;
 
+test('--dry-run shows the whole plan and writes nothing; tools missing where --synapse-exec points are a finding', { timeout: 60_000 }, async () => {
+  const dir = dirname(hs.configPath);
+  const run = await runWizard([...cutoverFlags(hs, pwFile), '--dry-run']);
+  assert.equal(run.code, 0, describeRun(run));
+  for (const id of ['create-role', 'create-database', 'snapshot', 'postgres-config', 'port-snapshot', 'stop-synapse', 'final-snapshot', 'port-final', 'verify-port', 'swap-config', 'start-synapse']) {
+    assert.equal(stepEvent(run, id)?.status, 'planned', `${id}: ${describeRun(run)}`);
+  }
+  const port = run.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as { actions: { argv?: string[] }[] };
+  assert.deepEqual(port.actions[0]!.argv!.slice(0, 5), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1', 'synapse_port_db']);
+  assert.ok(!port.actions[0]!.argv!.includes('--curses'));
+  for (const f of ['.synapse-pg', 'homeserver-postgres.yaml', 'synapse-pg-snapshot', 'homeserver-old-sqlite.yaml']) assert.equal(existsSync(join(dir, f)), false, `${f} was written by a dry run`);
+  assert.equal(existsSync(pwFile), false);
+  assert.equal(Number(psql(hs, `SELECT count(*) FROM pg_database WHERE datname = 'synapse'`)), 0);
+  assert.ok(await health(hs.baseUrl));
+
+  // The host has no Synapse: --synapse-exec local finds no synapse_port_db, and says where to point it.
+  const local = await runWizard([...cutoverFlags(hs, pwFile).map((a) => (a === `chroot:${hs.state.chrootDir}` ? 'local' : a)), '--dry-run']);
+  assert.equal(local.code, 1);
+  assert.match(stepEvent(local, 'preflight')!.message!, /synapse_port_db is not installed on this machine/);
+  assert.match(stepEvent(local, 'preflight')!.hint!, /--synapse-exec/);
+});
+
 test('preflight lists every finding at once, each created for real, and changes nothing', { timeout: 120_000 }, async () => {
   assert.equal(inChroot(['synctl', 'stop', hs.state.configPathInside]).status, 0);
   const before = sha256(hs.sqlitePath);

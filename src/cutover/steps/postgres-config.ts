@@ -9,23 +9,24 @@ import { synapseDbArgs } from '../../setup/context.js';
 import { POOL_AND_KEEPALIVES } from '../../setup/steps/database-config.js';
 import type { CutoverContext } from '../context.js';
 
-export function postgresSection(ctx: CutoverContext): DatabaseSection {
-  const a = synapseDbArgs(ctx.setup);
+/** The database block Synapse will use; a dry run before the role exists shows a placeholder for the password. */
+export function postgresSection(ctx: CutoverContext, dryRun = false): DatabaseSection {
+  const a = dryRun && ctx.setup.password === undefined ? { ...synapseDbArgs({ ...ctx.setup, password: '<password of the new role>' }) } : synapseDbArgs(ctx.setup);
   return postgresDatabaseSection({ ...a, ...POOL_AND_KEEPALIVES });
 }
 
-function wantedText(ctx: CutoverContext): string {
-  return renderConfigWithDatabase(ctx.config, postgresSection(ctx));
+function wantedText(ctx: CutoverContext, dryRun = false): string {
+  return renderConfigWithDatabase(ctx.config, postgresSection(ctx, dryRun));
 }
 
 export const postgresConfig: Step<CutoverContext> = {
   id: 'postgres-config',
   title: 'Write homeserver-postgres.yaml',
   why: 'synapse_port_db --postgres-config needs one complete config file; after the port it becomes homeserver.yaml.',
-  async check(ctx) {
+  async check(ctx, sc) {
     const path = ctx.paths.postgresConfig;
     const old = await fs.readFile(path, 'utf8').catch(() => undefined);
-    const text = wantedText(ctx);
+    const text = wantedText(ctx, sc.dryRun);
     if (old === text) return { status: 'done', message: `${path} is up to date.` };
     return { status: 'needed', message: `${old === undefined ? 'Write' : 'Update'} ${path}.`, plan: [{ kind: 'file', path, diff: unifiedDiff(old ?? '', text, path), note: 'same mode and owner as the config; it holds the database password' }] };
   },

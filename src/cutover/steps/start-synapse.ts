@@ -8,7 +8,7 @@ import { requireAdmin } from '../../setup/context.js';
 import { health, versions } from '../../synapse/client.js';
 import { recordedData, type CutoverContext } from '../context.js';
 import { requireService } from '../service.js';
-import type { SwapData } from './swap-config.js';
+import { onPostgres, type SwapData } from './swap-config.js';
 
 async function sessions(ctx: CutoverContext): Promise<number> {
   const { dbUser, dbName } = ctx.opts.setup;
@@ -62,6 +62,8 @@ export const startSynapse: Step<CutoverContext> = {
   },
   async apply(ctx, sc) {
     const service = requireService(ctx, (l) => sc.log(l));
+    // An earlier run was killed half way through a rollback (the SQLite config is back): finish the rollback, never start on PostgreSQL silently.
+    if (!ctx.journal.servedOnPostgresAt && !(await onPostgres(ctx))) await rollback(ctx, sc, 'an earlier run was interrupted while rolling back');
     const t0 = Date.now();
     try {
       if (!(await service.isRunning().catch(() => false))) await service.start();

@@ -37,11 +37,11 @@ export const swapConfig: Step<CutoverContext> = {
   id: 'swap-config',
   title: 'Switch the config to PostgreSQL',
   why: 'Synapse reads its database from the config; the SQLite version is kept beside it for a rollback.',
-  async check(ctx) {
+  async check(ctx, sc) {
     if (await onPostgres(ctx)) return { status: 'done', message: 'The config already points Synapse at PostgreSQL.' };
     const file = targetFile(ctx).path;
     const old = await current(file);
-    const next = setDatabaseSection(old, postgresSection(ctx));
+    const next = setDatabaseSection(old, postgresSection(ctx, sc.dryRun));
     const plan = single(ctx)
       ? [{ kind: 'note' as const, text: `mv ${file} ${ctx.paths.oldSqliteConfig} (kept as a copy); mv ${ctx.paths.postgresConfig} ${file}` }]
       : [{ kind: 'note' as const, text: `backup of ${file} first` }];

@@ -1,4 +1,5 @@
 // Phase 2: proves the port before Synapse is pointed at it: row counts, sequences, stream_positions.
+import { existsSync } from 'node:fs';
 import type { Step } from '../../core/step.js';
 import { requireAdmin } from '../../setup/context.js';
 import { recordedData, type CutoverContext } from '../context.js';
@@ -24,6 +25,9 @@ export const verifyPort: Step<CutoverContext> = {
   title: 'Verify the port',
   why: 'Synapse is only pointed at PostgreSQL once every table holds what SQLite holds and the sequences cannot hand out ids twice.',
   async check(ctx, sc) {
+    if (sc.dryRun && !existsSync(ctx.paths.finalSnapshot)) {
+      return { status: 'needed', message: 'After the final port: compare every table on both sides.', plan: [{ kind: 'note', text: 'count the rows of every ported table in the final snapshot and in PostgreSQL; check sequences against table maxima and stream_positions' }] };
+    }
     const c = await run(ctx);
     for (const n of c.notes) sc.log(`Allowed difference: ${n}`);
     const bad = [...c.mismatches, ...c.sequenceProblems];
