@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { startPracticeHomeserver } from './helpers/synapse.js';
 
 const MAIN = resolve('dist/screens/main.js');
@@ -27,38 +27,67 @@ async function waitFor(re: RegExp, timeoutMs = 30_000): Promise<string> {
   assert.fail(`timed out waiting for ${re} in:\n${last}`);
 }
 
+/** Answers each confirm dialog with y until `stopAt` is asked (left open) or the flow ends; returns how many were answered. */
+async function answerConfirms(stopAt?: RegExp): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const screen = await waitFor(/This will change exactly:|Done:|Stopped:/, 150_000);
+    if (!/This will change exactly:/.test(screen)) return n;
+    const lines = screen.split('\n');
+    const question = lines[lines.findIndex((l) => l.includes('┌─ Confirm')) + 1]!.replace(/[│\s]+$/, '').replace(/^[\s│]+/, '');
+    if (stopAt?.test(question)) return n;
+    n++;
+    tmux('send-keys', '-t', 'cut', 'y');
+    await waitFor(new RegExp(`^(?![\\s\\S]*${question.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`), 150_000);
+  }
+}
+
+function terminalState(): string[] {
+  return tmux('display-message', '-p', '-t', 'cut', '#{alternate_on} #{cursor_flag}').trim().split(' ');
+}
+
 function flat(text: string): string {
   return text.replace(/[│┌┐└┘─]/g, ' ').replace(/\s+/g, ' ');
 }
 
-test('the whole cutover of the practice homeserver from the menu, answering every confirm with y', { timeout: 170_000 }, async () => {
+test('the whole cutover of the practice homeserver from the menu: Ctrl-C before the downtime pauses with a journal, the menu resumes it', { timeout: 170_000 }, async () => {
   const hs = await startPracticeHomeserver({ postgres: true, messages: 10 });
   const cwd = mkdtempSync(join(tmpdir(), 'spgw-fsc-'));
   const before = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
   try {
     const env = { TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', HOME: cwd };
-    const command = `node ${MAIN} --sandbox --state-dir ${hs.stateDir} 2>${join(cwd, 'stderr.txt')}; echo EXIT=$?; sleep 600`;
-    tmux('new-session', '-d', '-s', 'cut', '-x', '120', '-y', '40', '-c', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), command);
-
+    const start = (stderrFile?: string) => {
+      const command = `node ${MAIN} --sandbox --state-dir ${hs.stateDir}${stderrFile ? ` 2>${stderrFile}` : ''}; echo EXIT=$?; sleep 600`;
+      tmux('new-session', '-d', '-s', 'cut', '-x', '120', '-y', '40', '-c', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), command);
+    };
+    start();
     let screen = await waitFor(/Database\s+SQLite/);
     assert.match(screen, /Synapse\s+running/);
     assert.match(screen, /2\. Cutover from SQLite/);
     tmux('send-keys', '-t', 'cut', '2', 'Enter');
 
-    let confirms = 0;
-    let last = '';
-    for (;;) {
-      screen = await waitFor(/This will change exactly:|Done:|Stopped:/, 150_000);
-      if (!/This will change exactly:/.test(screen)) break;
-      const lines = screen.split('\n');
-      const question = lines[lines.findIndex((l) => l.includes('┌─ Confirm')) + 1]!;
-      assert.notEqual(question, last, 'each confirm is answered once');
-      if (/Stop Synapse now\?/.test(question)) assert.match(flat(screen), /Estimated downtime: \d+ s/, 'the downtime estimate is shown before stopping Synapse');
-      last = question;
-      confirms++;
-      tmux('send-keys', '-t', 'cut', 'y');
-      await waitFor(new RegExp(`^(?![\\s\\S]*${question.replace(/[│\s]+$/, '').replace(/^[\s│]+/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`), 150_000);
-    }
+    // phase 1 (Synapse keeps running); at the confirm that would stop Synapse, pause with Ctrl-C instead
+    let confirms = await answerConfirms(/Stop Synapse now\?/);
+    screen = capture();
+    assert.match(flat(screen), /Estimated downtime: \d+ s/, 'the downtime estimate is shown before stopping Synapse');
+    tmux('send-keys', '-t', 'cut', 'C-c');
+    screen = await waitFor(/EXIT=\d+/);
+    assert.match(screen, /EXIT=130/);
+    assert.match(flat(screen), /paused safely/);
+    assert.match(flat(screen), new RegExp(`To resume, run: synapse-pg cutover --sandbox --state-dir ${hs.stateDir}`));
+    assert.deepEqual(terminalState(), ['0', '1'], 'normal screen buffer, cursor visible');
+    const journal = JSON.parse(readFileSync(join(dirname(hs.configPath), '.synapse-pg', 'cutover.json'), 'utf8')) as { phase: string; steps: Record<string, unknown> };
+    assert.equal(journal.phase, 'phase1', 'the journal says where it paused');
+    assert.ok(Object.keys(journal.steps).length >= 3);
+    tmux('kill-session', '-t', 'cut');
+
+    // resume: the menu sees the unfinished cutover and suggests it first
+    start(join(cwd, 'stderr.txt'));
+    screen = await waitFor(/Cutover\s+unfinished, phase phase1/);
+    assert.match(screen, /1\. Cutover from SQLite\s+\(suggested\)/);
+    tmux('send-keys', '-t', 'cut', 'Enter');
+    confirms += await answerConfirms();
+    screen = capture();
     assert.match(flat(screen), /Done: All steps verified/);
     assert.ok(confirms >= 3, `several confirms were answered (${confirms})`);
     assert.doesNotMatch(screen, /x failed/);
@@ -70,8 +99,7 @@ test('the whole cutover of the practice homeserver from the menu, answering ever
     screen = await waitFor(/EXIT=\d+/);
     assert.match(screen, /EXIT=0/);
     assert.equal(readFileSync(join(cwd, 'stderr.txt'), 'utf8'), '');
-    const [alt, cur] = tmux('display-message', '-p', '-t', 'cut', '#{alternate_on} #{cursor_flag}').trim().split(' ');
-    assert.deepEqual([alt, cur], ['0', '1']);
+    assert.deepEqual(terminalState(), ['0', '1']);
 
     const after = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
     for (const id of before) assert.ok(after.includes(id), `message ${id} survived the cutover`);
