@@ -88,6 +88,8 @@ test('doctor: ident pg_hba.conf (FAILURES 1), missing keepalives (11); --dry-run
     assert.deepEqual(findings(dry.events), { 'pg-hba-auth': false, keepalives: false });
     assert.equal(readFileSync(c.hbaFile, 'utf8'), hba);
     assert.equal(readFileSync(cfg.path, 'utf8'), text);
+    assert.ok(dry.events.some((e) => e.event === 'plan' && e.id === 'keepalives'), 'the config diff is shown');
+    assert.ok(!dry.stdout.includes(password), 'the password in the diff context is redacted');
     const f = dry.events.find((e) => e.event === 'finding' && e.id === 'pg-hba-auth')!;
     assert.match(String(f.evidence), /Ident authentication failed/);
 

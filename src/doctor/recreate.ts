@@ -26,11 +26,19 @@ function pipeline(ctx: DoctorContext, from: string, to: string): string[] {
   return [...prefix, 'bash', '-c', `set -o pipefail; pg_dump --format=custom ${c} -d ${q(from)} | pg_restore --exit-on-error ${c} -d ${q(to)}`];
 }
 
+function shownPipeline(ctx: DoctorContext, from: string, to: string): PlannedAction {
+  try {
+    return { kind: 'command', argv: pipeline(ctx, from, to), note: 'dump and restore (custom format), stopping at the first error' };
+  } catch {
+    return { kind: 'note', text: `pg_dump --format=custom -d ${from} | pg_restore --exit-on-error -d ${to}, run where the server is (the doctor cannot with a URL connection)` };
+  }
+}
+
 export function recreatePlan(ctx: DoctorContext, names: { fresh: string; old: string }): PlannedAction[] {
   const db = ctx.target.dbname;
   return [
     { kind: 'sql', sql: createDatabaseSql(names.fresh, ctx.target.user) },
-    { kind: 'command', argv: pipeline(ctx, db, names.fresh), note: 'dump and restore (custom format), stopping at the first error' },
+    shownPipeline(ctx, db, names.fresh),
     { kind: 'note', text: `compare exact row counts of every table in ${db} and ${names.fresh}; stop on any difference (the original stays untouched)` },
     { kind: 'sql', sql: `ALTER DATABASE ${quoteIdent(db)} RENAME TO ${quoteIdent(names.old)}; ALTER DATABASE ${quoteIdent(names.fresh)} RENAME TO ${quoteIdent(db)}` },
     { kind: 'note', text: `keep ${names.old} as the backup; drop it yourself once Synapse runs well (DROP DATABASE ${quoteIdent(names.old)})` },

@@ -1,6 +1,6 @@
 // `synapse-pg doctor`: every diagnosis read-only, findings worst first, then each fix applied (confirmed), verified by diagnosing again.
 import { toWizardError } from '../core/errors.js';
-import type { RunnerEvent } from '../core/events.js';
+import type { PlannedAction, RunnerEvent } from '../core/events.js';
 import { formatPlan } from '../core/plan-text.js';
 import { redact } from '../core/redact.js';
 import type { StepContext } from '../core/step.js';
@@ -61,7 +61,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     let fixed = false;
     let message: string;
     const plan = f.plan.length ? f.plan : [{ kind: 'note' as const, text: f.fix }];
-    emit({ event: 'plan', id: f.id, actions: plan.map((a) => JSON.parse(redact(JSON.stringify(a))) as typeof a) });
+    emit({ event: 'plan', id: f.id, actions: plan.map(redactAction) });
     try {
       if (f.notPresentNow) {
         fixed = true;
@@ -116,6 +116,19 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     hint: ok ? undefined : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
   });
   return { ok, findings: results };
+}
+
+function redactAction(a: PlannedAction): PlannedAction {
+  switch (a.kind) {
+    case 'sql':
+      return { ...a, sql: redact(a.sql) };
+    case 'command':
+      return { ...a, argv: a.argv.map(redact) };
+    case 'file':
+      return { ...a, diff: redact(a.diff) };
+    case 'note':
+      return { ...a, text: redact(a.text) };
+  }
 }
 
 function findingEvent(f: Finding, fixed: boolean): RunnerEvent {
