@@ -94,13 +94,18 @@ test('progress events draw a bar per active label with the elapsed time; a finis
     view.emit({ event: 'step-start', id: 'port', title: 'Port the data', why: 'Copy every table.' });
     view.emit({ event: 'progress', id: 'port', label: 'events', done: 50, total: 200, detail: '1200 rows/s' });
     view.emit({ event: 'progress', id: 'port', label: 'state_groups', done: 3, total: 4 });
-    const text = await t.screenText();
+    let text = await t.screenText();
     assert.match(text, /events\s+\[#+\.+\]\s+25% 50\/200 0:00 1200 rows\/s/);
     assert.match(text, /Progress/);
     assert.match(text, /state_groups\s+\[#+\.*\]\s+75% 3\/4/);
+    assert.match(text, /all 2\s+\[#+\.+\]\s+25% 53\/204/, 'an overall bar over every label of the step');
+    view.emit({ event: 'progress', id: 'port', label: 'state_groups', done: 4, total: 4 });
+    text = await t.screenText();
+    assert.doesNotMatch(text, /state_groups/, 'a finished label leaves the bars');
+    assert.match(text, /all 2\s+\[#+\.+\]\s+26% 54\/204/);
     assert.match(text, /elapsed 0:0\d/);
     view.emit({ event: 'step', id: 'port', status: 'applied', message: 'Ported.' });
-    assert.doesNotMatch(await t.screenText(), /state_groups/);
+    assert.doesNotMatch(await t.screenText(), /Progress/);
     view.destroy();
   } finally {
     closeScreen(screen);

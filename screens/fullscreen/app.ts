@@ -96,6 +96,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
     for (;;) {
       const view = new FlowView(screen, theme, itemLabel(command));
       view.isAsking = () => prompter.asking;
+      host.reserveBottom = (rows) => view.reserve(rows);
       prompter.onConfirmed = (yes) => view.confirmed(yes);
       const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
       let forced!: () => void;
@@ -117,7 +118,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       onInterrupt = () => opts.abort.abort();
       popKeys();
       if (signal.aborted) return { kind: 'paused', command, message: r.message };
-      const next = await prompter.select({
+      const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
           ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (runs the steps again; finished ones are only verified)' }]),
@@ -126,7 +127,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
           ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
           { value: 'quit' as const, label: 'Quit' },
         ],
-      }).catch(() => 'quit' as const);
+      }, true).catch(() => 'quit' as const);
       view.destroy();
       if (next === 'retry') continue;
       if (next === 'parent') return { kind: 'parent' };

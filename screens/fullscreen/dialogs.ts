@@ -12,6 +12,8 @@ export interface DialogHost {
   signal: AbortSignal;
   /** Escape in an input: the same safe pause as Ctrl-C. */
   pause: () => void;
+  /** Told how many rows a dialog at the bottom covers (0 when it closes), so the view above can make room. */
+  reserveBottom?: (rows: number) => void;
 }
 
 export interface FullscreenPrompter extends Prompter {
@@ -19,6 +21,8 @@ export interface FullscreenPrompter extends Prompter {
   onConfirmed?: (yes: boolean) => void;
   /** True while a question waits for an answer. */
   readonly asking: boolean;
+  /** select(), optionally at the bottom of the screen (the end-of-flow choice, so the result stays visible). */
+  choose<T extends string>(q: SelectQuestion<T>, atBottom: boolean): Promise<T>;
 }
 
 type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
@@ -49,10 +53,11 @@ function cancelled(): WizardError {
   return new WizardError('CANCELLED', 'Paused at your request.');
 }
 
-function frame(host: DialogHost, label: string, height: number | string): blessed.Widgets.BoxElement {
+/** A bordered dialog, centred, or at the bottom above the help bar so the flow stays readable. */
+function frame(host: DialogHost, label: string, height: number | string, atBottom = false): blessed.Widgets.BoxElement {
   return blessed.box({
     parent: host.screen,
-    top: 'center',
+    ...(atBottom ? { bottom: 1 } : { top: 'center' }),
     left: 'center',
     width: '90%',
     height,
@@ -121,9 +126,18 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
     },
 
     select<T extends string>(q: SelectQuestion<T>) {
+      return p.choose(q, false);
+    },
+
+    choose<T extends string>(q: SelectQuestion<T>, atBottom: boolean) {
       const inner = Math.max(20, Math.floor((host.screen.width as number) * 0.9) - 4);
       const lines = Math.min(10, q.message.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / inner)), 0));
-      const box = frame(host, 'Choose', Math.min(q.options.length + lines + 5, (host.screen.height as number) - 2));
+      const height = Math.min(q.options.length + lines + 5, (host.screen.height as number) - 2);
+      const box = frame(host, 'Choose', height, atBottom);
+      if (atBottom) {
+        host.reserveBottom?.(height);
+        box.on('destroy', () => host.reserveBottom?.(0));
+      }
       blessed.box({ parent: box, top: 0, left: 1, right: 1, height: lines, tags: true, content: t.bold(q.message) });
       const list = blessed.box({ parent: box, top: lines + 1, left: 1, right: 1, bottom: 1, tags: true });
       let i = Math.max(0, q.options.findIndex((o) => o.value === q.initial));

@@ -30,6 +30,7 @@ export class FlowView {
 
   /** Log lines that belong to no step (a command without steps, or before the flow starts). */
   private general: string[] = [];
+  private reserved = 0;
 
   constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, title = '') {
     this.title = title;
@@ -115,6 +116,12 @@ export class FlowView {
     if (yes && this.current) this.set(this.current, { status: 'applying' }, true);
   }
 
+  /** Keeps `rows` at the bottom free for a dialog there (0: none). */
+  reserve(rows: number): void {
+    this.reserved = rows;
+    this.draw();
+  }
+
   setNotice(text: string): void {
     this.notice = text;
     this.draw();
@@ -186,20 +193,23 @@ export class FlowView {
   }
 
   private drawBars(): void {
-    const active = [...this.progress.entries()].filter(([k]) => k.startsWith(`${this.current}\0`)).map(([, p]) => p).slice(-8);
-    if (!active.length) {
+    const all = [...this.progress.entries()].filter(([k]) => k.startsWith(`${this.current}\0`)).map(([, p]) => p);
+    const active = all.filter((p) => p.total === undefined || p.done < p.total).slice(-8);
+    const lines = active.map((p) => progressLine(p, Date.now()));
+    if (active.length && all.length > 1 && all.every((p) => p.total)) {
+      const sum = (f: (p: Progress) => number) => all.reduce((n, p) => n + f(p), 0);
+      lines.push(progressLine({ label: `all ${all.length}`, done: sum((p) => p.done), total: sum((p) => p.total!), start: Math.min(...all.map((p) => p.start)) }, Date.now()));
+    }
+    if (!lines.length) {
       this.bars.hide();
-      this.detail.bottom = 1;
+      this.detail.bottom = 1 + this.reserved;
       return;
     }
-    const now = Date.now();
     const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
-    this.bars.setContent(active.map((p) => {
-      const line = progressLine(p, now);
-      return esc(line.length > room ? `${line.slice(0, room - 1)}…` : line);
-    }).join('\n'));
-    this.bars.height = active.length + 2;
+    this.bars.setContent(lines.map((line) => esc(line.length > room ? `${line.slice(0, room - 1)}…` : line)).join('\n'));
+    this.bars.height = lines.length + 2;
+    this.bars.bottom = 1 + this.reserved;
     this.bars.show();
-    this.detail.bottom = active.length + 3;
+    this.detail.bottom = lines.length + 3 + this.reserved;
   }
 }

@@ -47,10 +47,11 @@ export function stepText(t: Theme, s: StepView, dryRun: boolean, done?: { ok: bo
   return out.join('\n');
 }
 
-/** "events  [####....]  45% 90/200 0:12 ~0:15 left 1200 rows/s" (plain text; the caller escapes and truncates). */
+/** "events  [####....]  45% 90/200 0:12 7/s ~0:15 left detail" (plain text; the caller escapes and truncates). */
 export function progressLine(p: Progress, now: number): string {
   const count = p.total ? `${p.done}/${p.total}` : String(p.done);
   const elapsed = now - p.start;
   const left = p.total && p.done > 0 && p.done < p.total && elapsed > 2000 ? ` ~${clock(((p.total - p.done) * elapsed) / p.done)} left` : '';
-  return `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${left}${p.detail ? ` ${p.detail}` : ''}`;
+  const rate = elapsed >= 1000 && p.done > 0 ? ` ${Math.round((p.done * 1000) / elapsed)}/s` : '';
+  return `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${rate}${left}${p.detail ? ` ${p.detail}` : ''}`;
 }
