@@ -11,6 +11,7 @@ files=(
   test/synapse.test.ts
   test/cutover.test.ts
   test/cutover-rollback.test.ts
+  test/cutover-swap.test.ts
   test/config.test.ts
   test/hba.test.ts
   test/doctor.test.ts
