@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
@@ -20,7 +21,7 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
-test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised and pending background updates', async () => {
+test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
   const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
@@ -79,6 +80,21 @@ test('doctor with the real Synapse: wrong locale, missing keepalives, stream_pos
     assert.equal((check.prepare('SELECT count(*) AS n FROM background_updates').get() as { n: number }).n, 0, 'every background update ran');
     check.close();
     assert.equal(await health(files.baseUrl), true, 'Synapse serves on SQLite again, ready for the port');
+
+    // A schema from a newer Synapse (FAILURES 23): Synapse's own tool refuses it, and the doctor says why
+    await service.stop();
+    const bump = new Database(files.sqlitePathHost);
+    bump.prepare('UPDATE schema_compat_version SET compat_version = 9999').run();
+    bump.close();
+    const refused = await exec.run(['update_synapse_database', '--database-config', files.configPathInside], { timeoutMs: 120_000 });
+    assert.notEqual(refused.exitCode, 0);
+    const log = join(files.dirHost, 'update.log');
+    writeFileSync(log, refused.stderr + refused.stdout);
+    assert.match(readFileSync(log, 'utf8'), /Cannot use this database as it is too new for the server to understand/);
+    const r4 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', log], { env: c.env, timeoutMs: 120_000 });
+    assert.equal(r4.code, 1, r4.stdout + r4.stderr);
+    assert.deepEqual(findings(r4.events), { 'schema-too-new': false });
+    assert.match(String(r4.events.find((e) => e.event === 'finding')!.evidence), /has schema_compat_version 9999; the Synapse at chroot \S+ understands schema versions up to \d+/);
     assert.match(String(r3.events.find((e) => e.event === 'finding')!.evidence), /Synapse schema version \d+: Synapse was started on it/);
     assert.equal(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse'), '0');
     assert.equal(c.psql(`SELECT datcollate || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'`), 'C synapse_user');

@@ -12,6 +12,7 @@ import { pgHbaAuth } from './pg-hba-auth.js';
 import { pgVersion } from './pg-version.js';
 import { publicSchema } from './public-schema.js';
 import { roleMissing, rolePassword } from './role.js';
+import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
@@ -32,6 +33,7 @@ export const DIAGNOSES: Diagnosis[] = [
   initialisedTarget,
   streamPositions,
   serverName,
+  schemaVersion,
   backgroundUpdates,
   autoVacuum,
   diskSpace,
