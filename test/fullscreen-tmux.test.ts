@@ -130,6 +130,7 @@ test('the menu, a resize, and a whole first-time setup from the keyboard against
     screen = await pane.waitFor(/EXIT=\d+/);
     assert.match(screen, /EXIT=0/);
     assert.match(screen, /synapse-pg: All steps verified/);
+    assert.match(screen, /^ {2}verified {5}Create the database role: /m, 'a summary of the steps stays in the scrollback');
     assert.deepEqual(pane.state(), { alternate: false, cursor: true });
     assert.equal(readFileSync(stderrFile, 'utf8'), '', 'nothing on stderr: no terminfo complaints from blessed');
 

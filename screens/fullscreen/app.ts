@@ -36,11 +36,17 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Outcome = { kind: 'finished'; ok: boolean; message: string; hint?: string } | { kind: 'menu' } | { kind: 'parent' } | { kind: 'paused'; command: MenuCommand; message: string };
+/** `summary`: each step's last status, printed after the full screen is gone so it stays in the scrollback. */
+type Outcome =
+  | { kind: 'finished'; ok: boolean; message: string; hint?: string; summary?: string[] }
+  | { kind: 'menu' }
+  | { kind: 'parent' }
+  | { kind: 'paused'; command: MenuCommand; message: string; summary: string[] };
 
 /** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
 export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
   if (args.command === 'menu') return true;
+  if (args.command === 'status') return false; // a read-only report: printed, so it stays in the scrollback
   const f = args.flags;
   return !f.plain && !f.json && !f.yes && !!streams.input.isTTY && !!streams.output.isTTY;
 }
@@ -117,7 +123,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       }
       onInterrupt = () => opts.abort.abort();
       popKeys();
-      if (signal.aborted) return { kind: 'paused', command, message: r.message };
+      if (signal.aborted) return { kind: 'paused', command, message: r.message, summary: view.summary() };
       const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
@@ -128,6 +134,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
           { value: 'quit' as const, label: 'Quit' },
         ],
       }, true).catch(() => 'quit' as const);
+      const summary = view.summary();
       view.destroy();
       if (next === 'retry') continue;
       if (next === 'parent') return { kind: 'parent' };
@@ -137,7 +144,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         return o;
       }
       if (next === 'menu') return { kind: 'menu' };
-      return { kind: 'finished', ok: r.ok, message: r.message, hint: r.hint };
+      return { kind: 'finished', ok: r.ok, message: r.message, hint: r.hint, summary: summary };
     }
   }
 
@@ -150,6 +157,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
   }
 
   function report(o: Outcome): number {
+    if ((o.kind === 'paused' || o.kind === 'finished') && o.summary?.length) streams.output.write(`${o.summary.join('\n')}\n`);
     if (o.kind === 'paused') {
       const typed = args.command === 'menu' ? [o.command, ...opts.argv] : opts.argv;
       errOut.write(`synapse-pg: paused safely. ${o.message}\nNothing was left half-done: every change is applied whole and verified before the next step.\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);

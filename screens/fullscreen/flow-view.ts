@@ -116,6 +116,11 @@ export class FlowView {
     if (yes && this.current) this.set(this.current, { status: 'applying' }, true);
   }
 
+  /** One plain line per step that ran: its last status and message (for the terminal after the full screen closes). */
+  summary(): string[] {
+    return this.steps.filter((s) => s.status !== 'pending').map((s) => `  ${s.status.padEnd(12)} ${s.title}${s.result ? `: ${s.result.message}` : ''}`);
+  }
+
   /** Keeps `rows` at the bottom free for a dialog there (0: none). */
   reserve(rows: number): void {
     this.reserved = rows;
