@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -55,7 +55,7 @@ function createSynapseDb(c: Cluster, user: string, password: string) {
   c.psql(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'; CREATE DATABASE synapse OWNER ${user} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';`);
 }
 
-test('doctor: a healthy system gives no findings and exit 0', async () => {
+test('doctor: a healthy system gives no findings and exit 0; missing psycopg2 (FAILURES 9) in the named tools is found', async () => {
   const c = await startCluster({ extraConf: tunedConf() });
   try {
     const password = pw();
@@ -68,6 +68,17 @@ test('doctor: a healthy system gives no findings and exit 0', async () => {
     assert.equal(r.events.at(-1)!.ok, true);
     assert.ok(!r.stdout.includes(password), 'the password never shows');
     assert.equal(readFileSync(cfg.path, 'utf8'), before);
+
+    // Named tools whose Python has no psycopg2 (FAILURES 9), found by asking that Python: python3 without site-packages
+    const bin = join(cfg.dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'python3'), '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n', { mode: 0o755 });
+    const tools = await runCli(['doctor', '--yes', '--json', '-c', cfg.path, '--synapse-exec', 'local'], { env: { ...c.env, PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(tools.code, 1, tools.stdout + tools.stderr);
+    assert.deepEqual(findings(tools.events), { 'libpq-missing': false });
+    const f = tools.events.find((e) => e.event === 'finding')!;
+    assert.match(String(f.evidence), /python3 -c .*fails: ModuleNotFoundError: No module named 'psycopg2'/);
+    assert.match(String(f.fix), /pip install "matrix-synapse\[postgres\]"/);
   } finally {
     c.stop();
   }

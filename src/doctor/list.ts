@@ -10,6 +10,7 @@ import { listenAddress } from './listen-address.js';
 import { peerSocket } from './peer-socket.js';
 import { pgHbaAuth } from './pg-hba-auth.js';
 import { pgVersion } from './pg-version.js';
+import { psycopg2 } from './psycopg2.js';
 import { publicSchema } from './public-schema.js';
 import { roleMissing, rolePassword } from './role.js';
 import { schemaVersion } from './schema-version.js';
@@ -21,6 +22,7 @@ import type { Diagnosis } from './types.js';
 
 export const DIAGNOSES: Diagnosis[] = [
   pgVersion,
+  psycopg2,
   listenAddress,
   dockerNetwork,
   roleMissing,
