@@ -417,3 +417,25 @@ test('after a failure, Diagnose runs the doctor on the error and shows cause, ev
     t.dispose();
   }
 });
+
+test('a second Ctrl-C stops without waiting for a stuck step, and says so', async () => {
+  const t = fakeTerminal(100, 30);
+  try {
+    const stuck: CommandRunner = async (_a, ui) => {
+      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(0, 1), dryRun: false });
+      ui.emit({ event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'Find it.' });
+      return new Promise(() => {});
+    };
+    const app = await startApp(t, ['setup'], { setup: stuck });
+    await t.screenText();
+    await t.press(KEYS.ctrlC);
+    assert.match(flat(await t.screenText()), /Ctrl-C again: stop now/);
+    await t.press(KEYS.ctrlC);
+    assert.equal(await app.code, 130);
+    assert.match(app.stderr(), /^synapse-pg: stopped\. Stopped without waiting for the current step to finish\./);
+    assert.match(app.stderr(), /may not have finished/);
+    assert.match(app.stderr(), /To resume, run: synapse-pg setup/);
+  } finally {
+    t.dispose();
+  }
+});

@@ -41,7 +41,7 @@ type Outcome =
   | { kind: 'finished'; ok: boolean; message: string; hint?: string; summary?: string[] }
   | { kind: 'menu' }
   | { kind: 'parent' }
-  | { kind: 'paused'; command: MenuCommand; message: string; summary: string[] };
+  | { kind: 'paused'; command: MenuCommand; message: string; hint?: string; forced: boolean; summary: string[] };
 
 /** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
 export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
@@ -106,16 +106,17 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       prompter.onConfirmed = (yes) => view.confirmed(yes);
       const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
       let forced!: () => void;
-      const forcedStop = new Promise<unknown>((resolve) => (forced = () => resolve({ ok: false, message: 'Stopped without waiting for the current step.' })));
+      let wasForced = false;
+      const forcedStop = new Promise<unknown>((resolve) => (forced = () => resolve({ ok: false, message: 'Stopped without waiting for the current step to finish.' })));
       onInterrupt = () => {
-        if (signal.aborted) return forced();
+        if (signal.aborted) return (wasForced = true), forced();
         opts.abort.abort();
         view.setNotice(theme.fg('yellow', 'Pausing: the current step finishes its atomic action first (Ctrl-C again: stop now).'));
       };
       let r: CommandResult;
       try {
         const result = await Promise.race([runner({ ...args, command, positionals, flags }, { emit: (e) => view.emit(e), prompter, signal }), forcedStop]);
-        r = outcomeOf(view.done, result);
+        r = outcomeOf(wasForced ? undefined : view.done, result);
       } catch (e) {
         const err = toWizardError(e);
         r = { ok: false, message: redact(err.message), hint: err.hint && redact(err.hint) };
@@ -123,7 +124,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       }
       onInterrupt = () => opts.abort.abort();
       popKeys();
-      if (signal.aborted) return { kind: 'paused', command, message: r.message, summary: view.summary() };
+      if (signal.aborted) return { kind: 'paused', command, message: r.message, hint: r.hint, forced: wasForced, summary: view.summary() };
       const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
@@ -160,7 +161,10 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
     if ((o.kind === 'paused' || o.kind === 'finished') && o.summary?.length) streams.output.write(`${o.summary.join('\n')}\n`);
     if (o.kind === 'paused') {
       const typed = args.command === 'menu' ? [o.command, ...opts.argv] : opts.argv;
-      errOut.write(`synapse-pg: paused safely. ${o.message}\nNothing was left half-done: every change is applied whole and verified before the next step.\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
+      const safe = o.forced
+        ? 'The step that was running may not have finished; every step checks what is already done when it runs again.'
+        : 'Nothing was left half-done: every change is applied whole and verified before the next step.';
+      errOut.write(`synapse-pg: ${o.forced ? 'stopped' : 'paused safely'}. ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}${safe}\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
       return 130;
     }
     if (o.kind === 'menu' || o.kind === 'parent') return 0;
