@@ -169,7 +169,7 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
     let touched = false;
     const draw = () => {
       const shown = masked ? '*'.repeat(value.length) : value;
-      const visible = shown.length > 60 ? `…${shown.slice(-59)}` : shown;
+      const visible = shown.length > 60 ? `<${shown.slice(-59)}` : shown;
       field.setContent(`> ${value ? esc(visible) : t.fg('gray', q.placeholder ?? '')}{inverse} {/inverse}`);
       const problem = touched ? q.validate?.(value) : undefined;
       error.setContent(problem ? t.fg('red', problem) : touched && q.validate ? t.fg('green', 'ok') : '');

@@ -159,7 +159,7 @@ export class FlowView {
     this.drawHeader(false);
     const width = LEFT_WIDTH - 2 - STATUS_WIDTH;
     this.list.setContent(this.steps.map((s) => {
-      const title = s.title.length > width ? `${s.title.slice(0, width - 1)}…` : s.title;
+      const title = this.t.cut(s.title, width);
       const line = `${statusTag(this.t, s.status)}${esc(title)}`;
       return s.id === this.viewed ? `{inverse}${line}{/inverse}` : line;
     }).join('\n'));
@@ -211,7 +211,7 @@ export class FlowView {
       return;
     }
     const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
-    this.bars.setContent(lines.map((line) => esc(line.length > room ? `${line.slice(0, room - 1)}…` : line)).join('\n'));
+    this.bars.setContent(lines.map((line) => esc(this.t.cut(line, room))).join('\n'));
     this.bars.height = lines.length + 2;
     this.bars.bottom = 1 + this.reserved;
     this.bars.show();

@@ -81,8 +81,8 @@ export class MenuView {
     const tone = (k: Tone, s: string) => (k === 'good' ? t.fg('green', s) : k === 'bad' ? t.fg('red', s) : k === 'warn' ? t.fg('yellow', s) : esc(s));
     const width = Math.max(20, (this.screen.width as number) - 16);
     this.found.setContent(this.detection
-      ? detectionLines(this.detection).map(([label, text, k]) => ` ${t.bold(label.padEnd(11))}${tone(k, text.length > width ? `${text.slice(0, width - 1)}…` : text)}`).join('\n')
-      : t.fg('gray', ' Looking at the config, Synapse and PostgreSQL…'));
+      ? detectionLines(this.detection).map(([label, text, k]) => ` ${t.bold(label.padEnd(11))}${tone(k, t.cut(text, width))}`).join('\n')
+      : t.fg('gray', ' Looking at the config, Synapse and PostgreSQL...'));
     this.list.setContent(this.items.map((item, n) => {
       const line = ` ${n + 1}. ${item.label}${item.suggested ? '  (suggested)' : ''}`;
       return n === this.index ? `{inverse}${esc(line.padEnd(41))}{/inverse}` : esc(line);

@@ -11,6 +11,8 @@ export interface Theme {
   /** Style for borders, selection and bars (no colours under NO_COLOR; inverse video for the selection). */
   border: { fg?: string };
   selected: { fg?: string; bg?: string; inverse?: boolean; bold?: boolean };
+  /** `text` cut to `width` cells with an ellipsis ('…', or '~' when the locale is not UTF-8). */
+  cut(text: string, width: number): string;
 }
 
 export function esc(text: string): string {
@@ -19,7 +21,9 @@ export function esc(text: string): string {
 
 export function makeTheme(env: NodeJS.ProcessEnv = process.env): Theme {
   const colour = env.NO_COLOR === undefined || env.NO_COLOR === '';
+  const ellipsis = /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '') ? '…' : '~';
   return {
+    cut: (text, width) => (text.length > width ? `${text.slice(0, Math.max(0, width - 1))}${ellipsis}` : text),
     colour,
     fg: (c, text) => (colour ? `{${c === 'gray' ? 'grey' : c}-fg}${esc(text)}{/${c === 'gray' ? 'grey' : c}-fg}` : esc(text)),
     bold: (text) => `{bold}${esc(text)}{/bold}`,
