@@ -103,7 +103,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     results.push({ finding: f, fixed });
   }
   if (!dryRun) {
-    const proof = await synapse.finish(results.some((r) => r.fixed && !r.finding.notPresentNow));
+    const proof = await synapse.finish(results.some((r) => r.fixed && !r.finding.notPresentNow && r.finding.apply));
     if (proof && !proof.ok) for (const r of results) if (r.fixed && (r.finding.needsSynapseStopped || r.finding.restartSynapse)) r.fixed = false;
   }
   for (const { finding: f, fixed } of results) emit(findingEvent(f, fixed));

@@ -41,7 +41,8 @@ export class SynapseControl {
   /** Starts Synapse when the doctor stopped it, or (with a named service) when a fix needs a start to be proven. */
   async finish(anyFixed: boolean): Promise<{ ok: boolean } | undefined> {
     const service = this.ctx.service;
-    if (!service || !anyFixed) return undefined;
+    // Synapse stopped by the doctor is started again even when the fix failed: it must not be left down.
+    if (!service || (!anyFixed && !this.stoppedByUs)) return undefined;
     const named = this.ctx.opts.serviceGiven;
     const running = await this.running();
     const start = this.stoppedByUs || (named && running === false && this.startWanted);
