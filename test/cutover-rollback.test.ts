@@ -51,6 +51,14 @@ test('--dry-run shows the whole plan and writes nothing; tools missing where --s
   assert.equal(Number(psql(hs, `SELECT count(*) FROM pg_database WHERE datname = 'synapse'`)), 0);
   assert.ok(await health(hs.baseUrl));
 
+  // --sandbox reads the practice homeserver's state file instead of flags.
+  const sb = await runWizard(['cutover', '--sandbox', '--state-dir', hs.stateDir, '--dry-run', '--json']);
+  assert.equal(sb.code, 0, describeRun(sb));
+  assert.equal(stepEvent(sb, 'preflight')?.status, 'done');
+  assert.equal(stepEvent(sb, 'port-snapshot')?.status, 'planned');
+  const sbStatus = await runWizard(['sandbox', 'status', '--state-dir', hs.stateDir, '--json']);
+  assert.match(String(done(sbStatus)?.message), /Synapse running and healthy at http:\/\/127\.0\.0\.1:\d+; PostgreSQL running/);
+
   // The host has no Synapse: --synapse-exec local finds no synapse_port_db, and says where to point it.
   const local = await runWizard([...cutoverFlags(hs, pwFile).map((a) => (a === `chroot:${hs.state.chrootDir}` ? 'local' : a)), '--dry-run']);
   assert.equal(local.code, 1);
@@ -65,6 +73,9 @@ test('preflight lists every finding at once, each created for real, and changes 
   const db = new Database(hs.sqlitePath);
   db.pragma('auto_vacuum = 1');
   db.exec('VACUUM');
+  // A schema written by a newer Synapse than the tools (the compat version such a Synapse leaves behind).
+  const compat = (db.prepare('SELECT compat_version FROM schema_compat_version').get() as { compat_version: number }).compat_version;
+  db.prepare('UPDATE schema_compat_version SET compat_version = 999').run();
   // A real update name; when Synapse still has it pending the row is there already and is left alone.
   const inserted = db.prepare(`INSERT OR IGNORE INTO background_updates (update_name, progress_json) VALUES ('populate_stats_process_rooms', '{}')`).run().changes;
   db.close();
@@ -84,7 +95,8 @@ test('preflight lists every finding at once, each created for real, and changes 
   const pre = stepEvent(run, 'preflight')!;
   assert.equal(pre.status, 'failed');
   assert.equal(pre.code, 'BLOCKED');
-  assert.match(pre.message!, /2 problem\(s\)/);
+  assert.match(pre.message!, /3 problem\(s\)/);
+  assert.match(pre.message!, /The SQLite schema \(version 999\) is newer than the tools understand \(Synapse 1\.160\.\d+, schema \d+\)/);
   assert.match(pre.message!, /auto_vacuum is 1/);
   assert.match(pre.message!, /already holds a Synapse schema .* that is not a port/);
   assert.match(pre.hint!, /PRAGMA auto_vacuum=off; VACUUM;/);
@@ -95,6 +107,7 @@ test('preflight lists every finding at once, each created for real, and changes 
 
   // Undo, for the tests below: auto_vacuum off again (before any port, so rowids may still change), update row gone.
   const undo = new Database(hs.sqlitePath);
+  undo.prepare('UPDATE schema_compat_version SET compat_version = ?').run(compat);
   if (inserted) undo.prepare(`DELETE FROM background_updates WHERE update_name = 'populate_stats_process_rooms'`).run();
   undo.pragma('auto_vacuum = 0');
   undo.exec('VACUUM');
