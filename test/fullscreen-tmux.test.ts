@@ -111,10 +111,16 @@ test('the menu, a resize, and a whole first-time setup from the keyboard against
     pane.keys('Enter');
 
     // answer every confirm dialog with y until the flow is done
+    let sawDiff = false;
     for (let i = 0; i < 10; i++) {
       screen = await pane.waitFor(/This will change exactly:|Done:|Stopped:/, 30_000);
       if (!/This will change exactly:/.test(screen)) break;
       assert.match(screen, /Yes, do it \(y\)/);
+      if (screen.includes('+database:')) {
+        sawDiff = true;
+        const coloured = tmux('capture-pane', '-p', '-e', '-t', pane.name);
+        assert.match(coloured, /\x1b\[[0-9;]*32m\+database:/, 'added lines of the diff are green on the real terminal');
+      }
       const lines = screen.split('\n');
       const question = lines[lines.findIndex((l) => l.includes('┌─ Confirm')) + 1]!.replace(/[│\s]+$/, '').replace(/^[\s│]+/, '');
       pane.keys('y');
@@ -122,6 +128,7 @@ test('the menu, a resize, and a whole first-time setup from the keyboard against
       await pane.waitFor(new RegExp(`^(?![\\s\\S]*${escaped})`), 15_000);
     }
     assert.match(flat(screen), /Done: All steps verified/);
+    assert.ok(sawDiff, 'the database: section was confirmed from its diff');
     assert.match(screen, /\+ verified\s+Create the database ro/);
     assert.match(screen, /\+ verified\s+Create the database\s/);
     assert.match(screen, /finished/);

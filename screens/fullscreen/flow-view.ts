@@ -6,7 +6,10 @@ import { progressLine, stepText, type Progress, type StepView } from './step-tex
 import { clock, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
 import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 
-const LEFT_WIDTH = 40;
+/** The step list's width: 40 columns at 80, up to 56 on wide terminals. */
+function leftWidth(screenWidth: number): number {
+  return Math.max(40, Math.min(56, Math.floor(screenWidth * 0.4)));
+}
 const MAX_LOG = 500;
 
 export class FlowView {
@@ -31,17 +34,18 @@ export class FlowView {
   /** Log lines that belong to no step (a command without steps, or before the flow starts). */
   private general: string[] = [];
   private reserved = 0;
+  private leftCols = 40;
 
   constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, title = '') {
     this.title = title;
     const border = { type: 'line' as const };
     this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
-    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, scrollable: true, style: { border: t.border } });
+    this.list = blessed.box({ parent: screen, top: 1, left: 0, width: 40, bottom: 1, border, label: ' Steps ', tags: true, wrap: false, scrollable: true, style: { border: t.border } });
     this.detail = blessed.box({
-      parent: screen, top: 1, left: LEFT_WIDTH, right: 0, bottom: 1, border, tags: true, scrollable: true, alwaysScroll: true,
+      parent: screen, top: 1, left: 40, right: 0, bottom: 1, border, tags: true, scrollable: true, alwaysScroll: true,
       scrollbar: { ch: ' ', style: { inverse: true } }, style: { border: t.border },
     });
-    this.bars = blessed.box({ parent: screen, left: LEFT_WIDTH, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, wrap: false, hidden: true, style: { border: t.border } });
+    this.bars = blessed.box({ parent: screen, left: 40, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, wrap: false, hidden: true, style: { border: t.border } });
     this.help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true });
     this.timer = setInterval(() => this.drawHeader(true), 1000);
     this.timer.unref();
@@ -157,7 +161,12 @@ export class FlowView {
   private draw(): void {
     if (this.follow) this.viewed = this.current;
     this.drawHeader(false);
-    const width = LEFT_WIDTH - 2 - STATUS_WIDTH;
+    const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
+    const left = stepless ? 0 : leftWidth(this.screen.width as number);
+    this.list.width = left || 40;
+    if (stepless !== this.list.hidden) this.list.toggle();
+    this.detail.left = this.bars.left = this.leftCols = left;
+    const width = (left || 40) - 2 - STATUS_WIDTH;
     this.list.setContent(this.steps.map((s) => {
       const title = this.t.cut(s.title, width);
       const line = `${statusTag(this.t, s.status)}${esc(title)}`;
@@ -166,11 +175,6 @@ export class FlowView {
     const at = this.steps.findIndex((x) => x.id === this.viewed);
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
-    const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
-    if (stepless !== this.list.hidden) {
-      this.list.toggle();
-      this.detail.left = this.bars.left = stepless ? 0 : LEFT_WIDTH;
-    }
     this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
     const done = s && s.id === this.current ? this.done : undefined;
     this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
@@ -210,7 +214,7 @@ export class FlowView {
       this.detail.bottom = 1 + this.reserved;
       return;
     }
-    const room = Math.max(20, (this.screen.width as number) - LEFT_WIDTH - 2);
+    const room = Math.max(20, (this.screen.width as number) - this.leftCols - 2);
     this.bars.setContent(lines.map((line) => esc(this.t.cut(line, room))).join('\n'));
     this.bars.height = lines.length + 2;
     this.bars.bottom = 1 + this.reserved;
