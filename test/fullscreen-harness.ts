@@ -4,7 +4,7 @@ import xterm from '@xterm/headless';
 import type blessed from 'blessed';
 import { openScreen } from '../screens/fullscreen/terminal.js';
 
-export const KEYS = { enter: '\r', up: '\x1b[A', down: '\x1b[B', ctrlC: '\x03', ctrlU: '\x15', backspace: '\x7f', pageDown: '\x1b[6~' } as const;
+export const KEYS = { enter: '\r', up: '\x1b[A', down: '\x1b[B', ctrlC: '\x03', ctrlU: '\x15', backspace: '\x7f', pageDown: '\x1b[6~', pageUp: '\x1b[5~' } as const;
 
 export interface FakeTerminal {
   input: PassThrough & { isTTY: boolean; setRawMode(on: boolean): void };

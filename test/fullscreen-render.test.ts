@@ -439,3 +439,39 @@ test('a second Ctrl-C stops without waiting for a stuck step, and says so', asyn
     t.dispose();
   }
 });
+
+test('the live log follows its end until the admin scrolls up; Up/Down show another step, f follows again', async () => {
+  const t = fakeTerminal(100, 30);
+  const { screen, theme, router } = withScreen(t);
+  try {
+    const view = new FlowView(screen, theme);
+    router.push((ch, key) => view.handleKey(ch, key));
+    view.emit({ event: 'flow', id: 's', title: 'Setup', steps: STEPS, dryRun: false });
+    view.emit({ event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'First why.' });
+    view.emit({ event: 'step', id: 'find-config', status: 'done', message: 'Found it.' });
+    view.emit({ event: 'step-start', id: 'create-role', title: STEPS[1]!.title, why: 'Second why.' });
+    for (let i = 1; i <= 60; i++) view.emit({ event: 'log', id: 'create-role', level: 'info', message: `log line ${i}` });
+    let text = await t.screenText();
+    assert.match(text, /log line 60/);
+    assert.doesNotMatch(text, /log line 10\b/);
+    await t.press(KEYS.pageUp, KEYS.pageUp);
+    text = await t.screenText();
+    assert.doesNotMatch(text, /log line 60/);
+    view.emit({ event: 'log', id: 'create-role', level: 'info', message: 'log line 61' });
+    assert.doesNotMatch(await t.screenText(), /log line 61/, 'a new line does not yank the view down');
+    await t.press('f');
+    assert.match(await t.screenText(), /log line 61/);
+    await t.press(KEYS.up);
+    text = await t.screenText();
+    assert.match(text, /Why: First why\./);
+    assert.match(text, /Find the Synapse config ─/, 'the pane is titled with the viewed step');
+    view.emit({ event: 'log', id: 'create-role', level: 'info', message: 'log line 62' });
+    assert.match(await t.screenText(), /Why: First why\./, 'the viewed step stays while the flow goes on');
+    await t.press('f');
+    assert.match(await t.screenText(), /log line 62/);
+    view.destroy();
+  } finally {
+    closeScreen(screen);
+    t.dispose();
+  }
+});

@@ -35,6 +35,8 @@ export class FlowView {
   private general: string[] = [];
   private reserved = 0;
   private leftCols = 40;
+  /** The detail pane follows its end (live log) until the admin scrolls up. */
+  private pinned = true;
 
   constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, title = '') {
     this.title = title;
@@ -139,11 +141,15 @@ export class FlowView {
   handleKey(ch: string | undefined, key: Key): void {
     const i = this.steps.findIndex((s) => s.id === (this.viewed ?? this.current));
     const page = Math.max(1, (this.detail.height as number) - 3);
-    if ((key.name === 'up' || ch === 'k') && i > 0) (this.viewed = this.steps[i - 1]!.id), (this.follow = false);
-    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) (this.viewed = this.steps[i + 1]!.id), (this.follow = false);
-    else if (ch === 'f') this.follow = true;
-    else if (key.name === 'pageup') return void (this.detail.scroll(-page), this.screen.render());
-    else if (key.name === 'pagedown' || ch === ' ') return void (this.detail.scroll(page), this.screen.render());
+    if ((key.name === 'up' || ch === 'k') && i > 0) (this.viewed = this.steps[i - 1]!.id), (this.follow = false), (this.pinned = true);
+    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) (this.viewed = this.steps[i + 1]!.id), (this.follow = false), (this.pinned = true);
+    else if (ch === 'f') this.follow = this.pinned = true;
+    else if (key.name === 'pageup') return void ((this.pinned = false), this.detail.scroll(-page), this.screen.render());
+    else if (key.name === 'pagedown' || ch === ' ') {
+      this.detail.scroll(page);
+      this.pinned = this.detail.getScrollPerc() >= 100;
+      return void this.screen.render();
+    }
     else return;
     this.draw();
   }
@@ -178,7 +184,7 @@ export class FlowView {
     this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
     const done = s && s.id === this.current ? this.done : undefined;
     this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
-    this.detail.setScrollPerc(100);
+    if (this.pinned) this.detail.setScrollPerc(100);
     this.drawBars();
     const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
