@@ -399,7 +399,7 @@ test('after a failure, Diagnose runs the doctor on the error and shows cause, ev
     await t.screenText();
     await t.press(KEYS.enter); // First-time setup (suggested or first)
     let text = flat(await t.screenText());
-    assert.match(text, /1\. Retry .* 2\. Diagnose: the troubleshooting checks on this failure/);
+    assert.match(text, /1\. Retry .* 2\. Diagnose this failure \(troubleshooting checks\)/);
     await t.press('2', KEYS.enter);
     text = flat(await t.screenText());
     assert.deepEqual(errors, ['Create the database role: password authentication failed for user "synapse_user"']);

@@ -128,8 +128,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
-          ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (runs the steps again; finished ones are only verified)' }]),
-          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: 'Diagnose: the troubleshooting checks on this failure (each fix is confirmed)' }] : []),
+          ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (steps already done are only verified again)' }]),
+          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: 'Diagnose this failure (troubleshooting checks)' }] : []),
           ...(parent ? [{ value: 'parent' as const, label: `Back to ${itemLabel(parent.command)}: run it again` }] : []),
           ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
           { value: 'quit' as const, label: 'Quit' },

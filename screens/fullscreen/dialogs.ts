@@ -132,7 +132,8 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
     choose<T extends string>(q: SelectQuestion<T>, atBottom: boolean) {
       const inner = Math.max(20, Math.floor((host.screen.width as number) * 0.9) - 4);
       const lines = Math.min(10, q.message.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / inner)), 0));
-      const height = Math.min(q.options.length + lines + 5, (host.screen.height as number) - 2);
+      const optionLines = q.options.reduce((n, o) => n + Math.ceil((o.label.length + (o.hint ? o.hint.length + 4 : 0) + 4) / inner), 0);
+      const height = Math.min(optionLines + lines + 5, (host.screen.height as number) - 2);
       const box = frame(host, 'Choose', height, atBottom);
       if (atBottom) {
         host.reserveBottom?.(height);
