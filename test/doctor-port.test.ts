@@ -79,7 +79,7 @@ test('doctor on a SQLite homeserver before the port: auto_vacuum fixed, pending 
   }
 });
 
-test('doctor --log maps every known error text to its finding, counting the rows a port dropped', async () => {
+test('doctor --log maps every known error text to its finding, counting the rows a port dropped; an unparsable config is a finding', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-log-'));
   try {
     const cfg = sqliteConfig(dir);
@@ -133,6 +133,13 @@ test('doctor --log maps every known error text to its finding, counting the rows
     const order = r.events.filter((e) => e.event === 'finding').map((e) => e.id);
     assert.ok(order.indexOf('libpq-missing') < order.indexOf('pg-hba-auth') && order.indexOf('pg-hba-auth') < order.indexOf('port-curses'), order.join(' '));
     assert.ok(r.events.some((e) => e.event === 'log' && /No superuser connection/.test(String(e.message))));
+
+    // A config Synapse cannot parse either is the worst finding, with the spot to fix
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('server_name: "example.org"', 'server_name: "example.org'));
+    const bad = await runCli(['doctor', '--yes', '--json', '-c', cfg], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.deepEqual(findings(bad.events), { 'config-unreadable': false });
+    assert.match(String(finding(bad.events, 'config-unreadable').evidence), /homeserver\.yaml:\d+:\d+: Missing closing "quote/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

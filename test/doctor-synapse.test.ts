@@ -54,8 +54,10 @@ test('doctor with the real Synapse: wrong locale, missing keepalives, stream_pos
     rmSync(files.logPathHost, { force: true });
     await assert.rejects(service.start(), 'Synapse refuses the inconsistent stream position');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Postgres sequence 'events_stream_seq' is inconsistent with associated stream position\s+of 'events' in the 'stream_positions' table/);
-    const r2 = await doctor();
+    // no --log: the doctor reads the failed start from the file Synapse's log_config names
+    const r2 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`], { env: c.env, timeoutMs: 300_000 });
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+    assert.ok(r2.events.some((e) => e.event === 'log' && /its last start failed; the doctor reads the errors of that start from \S+homeserver\.log/.test(String(e.message))), r2.stdout);
     assert.deepEqual(findings(r2.events), { 'stream-positions': true });
     const plan = r2.events.find((e) => e.event === 'plan' && e.id === 'stream-positions')!.actions as { sql: string }[];
     assert.match(plan[0]!.sql, /^SELECT setval\('events_stream_seq', \d+\);$/);

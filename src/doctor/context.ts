@@ -14,6 +14,7 @@ import { toWizardError, WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { SetupContext } from '../setup/context.js';
 import { pgAdmin } from '../setup/steps/pg-admin.js';
+import { lastFailedStart } from './synapse-log.js';
 import { createService, parseServiceSpec, type SynapseService } from '../synapse/service.js';
 
 export interface DoctorOptions {
@@ -32,6 +33,8 @@ export interface DoctorContext {
   /** The setup context: the doctor reuses setup's steps (pg_hba.conf, superuser connection) on it. */
   setup: SetupContext;
   config: LoadedConfig | null;
+  /** Why the config could not be read or parsed (then `config` is null). */
+  configError?: WizardError;
   /** Synapse's connection as its config says (psycopg2), or the target the flags name when the config is still on SQLite. */
   target: { host: string; port: number; user: string; dbname: string; password?: string };
   onPostgres: boolean;
@@ -40,6 +43,8 @@ export interface DoctorContext {
   adminError?: string;
   exec: Executor;
   service?: SynapseService;
+  /** The Synapse log whose last, failed start supplied the error lines (when no --error/--log was given). */
+  logSource?: string;
 }
 
 export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {
@@ -75,8 +80,16 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   const setup = newSetupContext(so, ui);
   const extra = args.positionals.filter((p) => p !== 'allow-unsafe-locale');
   if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [allow-unsafe-locale] [--error TEXT] [--log FILE]' });
-  const paths = await findConfigPaths(so.configPaths, { cwd: so.cwd, home: env.HOME ?? homedir() });
-  const config = paths ? await loadConfig(paths) : null;
+  let configError: WizardError | undefined;
+  let config: LoadedConfig | null = null;
+  try {
+    const paths = await findConfigPaths(so.configPaths, { cwd: so.cwd, home: env.HOME ?? homedir() });
+    config = paths ? await loadConfig(paths) : null;
+  } catch (e) {
+    // an unreadable config is itself a finding; the checks that do not need it still run
+    configError = toWizardError(e);
+    if (configError.code === 'BAD_INPUT') throw configError;
+  }
   setup.config = config;
   const db = config?.database;
   const onPostgres = db?.name === 'psycopg2';
@@ -115,5 +128,13 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
   const inside = config && !onPostgres ? sqliteDatabasePath(config, main ? exec.toInside(dirname(main)) : so.cwd) : undefined;
   const sqlitePath = inside && exec.target.kind !== 'local' ? exec.toHost(inside) ?? inside : inside;
-  return { opts, setup, config, target, onPostgres, sqlitePath, adminError, exec, service };
+  const ctx: DoctorContext = { opts, setup, config, configError, target, onPostgres, sqlitePath, adminError, exec, service };
+  if (!opts.errorLines.length) {
+    const failed = await lastFailedStart(ctx).catch(() => undefined);
+    if (failed) {
+      opts.errorLines = failed.lines;
+      ctx.logSource = failed.path;
+    }
+  }
+  return ctx;
 }

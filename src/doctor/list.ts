@@ -1,5 +1,6 @@
 // Every diagnosis the doctor runs; the order here is only for display, findings are sorted by rank.
 import { autoVacuum, backgroundUpdates } from './sqlite-port.js';
+import { configUnreadable } from './config-unreadable.js';
 import { databaseLocale } from './locale.js';
 import { databaseMissing } from './database-missing.js';
 import { diskSpace } from './disk-space.js';
@@ -21,6 +22,7 @@ import { tuning } from './tuning.js';
 import type { Diagnosis } from './types.js';
 
 export const DIAGNOSES: Diagnosis[] = [
+  configUnreadable,
   pgVersion,
   psycopg2,
   listenAddress,
