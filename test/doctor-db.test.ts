@@ -70,14 +70,18 @@ test('doctor: C.UTF-8 database with data (FAILURES 6) is recreated safely: dump,
   }
 });
 
-test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8; "allow-unsafe-locale" sets allow_unsafe_locale and spells out the risk', async () => {
+test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8 (superuser by URL); "allow-unsafe-locale" sets allow_unsafe_locale and spells out the risk', async () => {
   const c = await startCluster({ extraConf: tunedConf() });
   try {
     const password = randomBytes(15).toString('base64url');
     c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${password}'; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'`);
     fill(c, 'synapse', 'synapse_user');
     const cfg = config({ user: 'synapse_user', password, dbname: 'synapse', host: 'localhost', port: c.port, ...KEEPALIVES });
-    const r = await doctor(c, cfg.path, 'allow-unsafe-locale');
+    // a superuser reached by URL (a managed server): pg_dump and pg_restore run here, the password in PGPASSWORD only
+    const su = randomBytes(15).toString('base64url');
+    c.psql(`ALTER ROLE postgres PASSWORD '${su}'`);
+    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg.path, '--pg-admin', `url:postgresql://postgres@127.0.0.1:${c.port}/postgres`, 'allow-unsafe-locale'], { env: { ...c.env, PGPASSWORD: su }, watchSecrets: [su, password] });
+    assert.deepEqual(r.leaks, [], 'no password in any argv');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(findings(r.events), { 'database-locale': true });
     assert.match(String(r.events.find((e) => e.event === 'finding')!.evidence), /encoding is SQL_ASCII, Synapse needs UTF8/);

@@ -4,9 +4,10 @@ import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { PgAdmin } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
-import { createExecutor, parseExecTarget, parsePathMap, type Executor } from '../adapters/exec.js';
+import { createExecutor, type Executor } from '../adapters/exec.js';
 import type { ParsedArgs } from '../cli/args.js';
-import { newSetupContext, setupOptions } from '../commands/setup.js';
+import { cutoverOptions } from '../commands/cutover.js';
+import { newSetupContext } from '../commands/setup.js';
 import type { Ui } from '../commands/ui.js';
 import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
@@ -15,7 +16,7 @@ import { registerSecret } from '../core/redact.js';
 import type { SetupContext } from '../setup/context.js';
 import { pgAdmin } from '../setup/steps/pg-admin.js';
 import { lastFailedStart } from './synapse-log.js';
-import { createService, parseServiceSpec, type SynapseService } from '../synapse/service.js';
+import { createService, type SynapseService } from '../synapse/service.js';
 
 export interface DoctorOptions {
   dryRun: boolean;
@@ -76,7 +77,9 @@ async function errorLines(args: ParsedArgs): Promise<string[]> {
 }
 
 export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
-  const so = setupOptions(args, env);
+  // cutover's options: the setup flags plus --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver's state)
+  const co = await cutoverOptions(args, env);
+  const so = co.setup;
   const setup = newSetupContext(so, ui);
   const extra = args.positionals.filter((p) => p !== 'allow-unsafe-locale');
   if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [allow-unsafe-locale] [--error TEXT] [--log FILE]' });
@@ -118,9 +121,9 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
     adminError = err.message + (err.hint ? ` ${err.hint}` : '');
   }
   const f = args.flags;
-  const exec = createExecutor(parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec'), parsePathMap(f['path-map'] ?? []));
-  const serviceGiven = f.service !== undefined || f['synapse-exec'] !== undefined;
-  const spec = parseServiceSpec(f.service ?? 'synctl');
+  const exec = createExecutor(co.synapseExec, co.pathMap);
+  const serviceGiven = co.service !== undefined || f['synapse-exec'] !== undefined;
+  const spec = co.service ?? { kind: 'synctl' as const };
   let service: SynapseService | undefined;
   const main = config?.files[0]?.path;
   if (spec.kind !== 'synctl' || main) service = createService(spec, { exec, configPath: main });

@@ -13,22 +13,33 @@ export function recreateNames(db: string, stamp = timestamp()) {
   return { fresh: `${db}_doctor_new`, old: `${db}_before_doctor_${stamp.toLowerCase()}` };
 }
 
-/** psql's argv from the admin connection, turned into the pg_dump | pg_restore pipeline run the same way (same OS user, host, port). */
-function pipeline(ctx: DoctorContext, from: string, to: string): string[] {
+/**
+ * pg_dump | pg_restore, run the way the admin connection runs psql (same OS user, host, port), or, for a URL
+ * connection, here with the URL's password in PGPASSWORD (never in argv).
+ */
+function pipeline(ctx: DoctorContext, from: string, to: string): { argv: string[]; env?: Record<string, string> } {
+  const spec = ctx.setup.opts.pgAdmin;
+  const script = 'set -o pipefail; pg_dump --format=custom --dbname="$1" | pg_restore --exit-on-error --dbname="$2"';
+  if (spec.kind === 'url') {
+    const url = new URL(spec.url);
+    const password = decodeURIComponent(url.password);
+    url.password = '';
+    const at = (db: string) => Object.assign(new URL(url.href), { pathname: `/${encodeURIComponent(db)}` }).href;
+    return { argv: ['bash', '-c', script, 'bash', at(from), at(to)], env: password ? { PGPASSWORD: password } : undefined };
+  }
   const psql = requireDoctorAdmin(ctx).commandFor('postgres');
-  if (!psql) throw new WizardError('BLOCKED', 'The superuser connection is a URL, so the doctor cannot run pg_dump and pg_restore where the server is.', { hint: 'Run the doctor on the database server (as root), or dump and restore by hand as shown.' });
+  if (!psql) throw new WizardError('BLOCKED', 'The superuser connection cannot run pg_dump.', { hint: 'Dump and restore by hand as shown.' });
   const i = psql.indexOf('psql');
-  const prefix = psql.slice(0, i);
   const conn: string[] = [];
   for (let k = i + 1; k < psql.length; k++) if (psql[k] === '-h' || psql[k] === '-p' || psql[k] === '-U') conn.push(psql[k]!, psql[++k]!);
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const c = conn.map(q).join(' ');
-  return [...prefix, 'bash', '-c', `set -o pipefail; pg_dump --format=custom ${c} -d ${q(from)} | pg_restore --exit-on-error ${c} -d ${q(to)}`];
+  return { argv: [...psql.slice(0, i), 'bash', '-c', `set -o pipefail; pg_dump --format=custom ${c} -d ${q(from)} | pg_restore --exit-on-error ${c} -d ${q(to)}`] };
 }
 
 function shownPipeline(ctx: DoctorContext, from: string, to: string): PlannedAction {
   try {
-    return { kind: 'command', argv: pipeline(ctx, from, to), note: 'dump and restore (custom format), stopping at the first error' };
+    return { kind: 'command', argv: pipeline(ctx, from, to).argv, note: 'dump and restore (custom format), stopping at the first error' };
   } catch {
     return { kind: 'note', text: `pg_dump --format=custom -d ${from} | pg_restore --exit-on-error -d ${to}, run where the server is (the doctor cannot with a URL connection)` };
   }
@@ -52,7 +63,8 @@ export async function recreateDatabase(ctx: DoctorContext, sc: StepContext, name
   await admin.exec(`DROP DATABASE IF EXISTS ${quoteIdent(names.fresh)}`);
   await admin.exec(createDatabaseSql(names.fresh, ctx.target.user));
   sc.log(`Dumping ${db} into ${names.fresh} (${Object.keys(before).length} tables)`);
-  const r = await runArgv(pipeline(ctx, db, names.fresh), { timeoutMs: 24 * 3600_000, signal: sc.signal });
+  const p = pipeline(ctx, db, names.fresh);
+  const r = await runArgv(p.argv, { timeoutMs: 24 * 3600_000, signal: sc.signal, env: p.env });
   const dropFresh = () => admin.exec(`DROP DATABASE IF EXISTS ${quoteIdent(names.fresh)}`);
   if (r.exitCode !== 0) {
     await dropFresh();
