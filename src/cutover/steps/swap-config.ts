@@ -65,6 +65,8 @@ export const swapConfig: Step<CutoverContext> = {
     } else {
       sqliteCopy = await backupFile(file);
       await writeFileAtomic(file, next);
+      // The merged copy was only for synapse_port_db; it holds every secret of the config, so it does not stay around.
+      await fs.rm(ctx.paths.postgresConfig, { force: true });
     }
     ctx.stepData['swap-config'] = { file, sqliteCopy } satisfies SwapData;
     return single(ctx) ? `${file} now uses PostgreSQL; the SQLite version is ${sqliteCopy}.` : `Rewrote the database section of ${file} (backup ${sqliteCopy}).`;
