@@ -87,6 +87,13 @@ test('doctor: PostgreSQL not listening on the configured address (FAILURES 10) a
     assert.equal(wp.code, 1, wp.stdout);
     assert.deepEqual(findings(wp.events), { 'listen-addresses': false });
     assert.match(String(finding(wp.events, 'listen-addresses').evidence), new RegExp(`port ${other}, but the server the doctor administers listens on port ${c.port}`));
+
+    // A host name that does not resolve here (inside a container, names of other containers resolve only on a shared network)
+    const unresolved = config({ user: 'synapse_user', password, dbname: 'synapse', host: 'synapse-db.invalid', port: c.port, ...KEEPALIVES });
+    const dns = await doctor(c, unresolved, '--error', 'psycopg2.OperationalError: could not translate host name "synapse-db.invalid" to address: Name or service not known');
+    assert.equal(dns.code, 1, dns.stdout);
+    assert.deepEqual(findings(dns.events), { 'listen-addresses': false });
+    assert.match(String(finding(dns.events, 'listen-addresses').evidence), /The host name synapse-db\.invalid in database\.args does not resolve here/);
   } finally {
     c.stop();
   }

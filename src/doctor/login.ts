@@ -1,6 +1,7 @@
 // Logging in exactly as Synapse does, with the failure kept as a value for the diagnoses to read.
 import { loginAsSynapse, type LoginResult } from '../adapters/pg-login.js';
-import { toWizardError, type WizardError } from '../core/errors.js';
+import { isWizardError, type WizardError } from '../core/errors.js';
+import { pgErrorToWizard } from '../adapters/pg-errors.js';
 import { synapseArgs, type DoctorContext } from './context.js';
 
 export type LoginOutcome = { ok: true; logins: LoginResult[] } | { ok: false; error: WizardError } | { ok: 'skip'; why: string };
@@ -13,7 +14,8 @@ export async function tryLogin(ctx: DoctorContext): Promise<LoginOutcome> {
   try {
     return { ok: true, logins: await loginAsSynapse(args, 5000) };
   } catch (e) {
-    return { ok: false, error: toWizardError(e) };
+    // a name that does not resolve fails before libpq's mapping (the address lookup comes first)
+    return { ok: false, error: isWizardError(e) ? e : pgErrorToWizard(e, `${args.user}@${args.host}:${args.port}/${args.dbname}`) };
   }
 }
 
