@@ -61,5 +61,5 @@ export function formatDuration(ms: number): string {
 
 export function describeEstimate(e: DowntimeEstimate): string {
   const p = e.parts;
-  return `Estimated downtime: ${Math.round(e.totalMs / 1000)} s (${formatDuration(e.totalMs)}): stop ${formatDuration(p.stopMs)}, final snapshot ${formatDuration(p.snapshotMs)}, final port ${formatDuration(p.portMs)} (${e.rows.recopied} rows copied again in full, ${e.rows.appended} rows added since the snapshot), verify ${formatDuration(p.verifyMs)}, start ${formatDuration(p.startMs)}.`;
+  return `Estimated downtime: ${Math.round(e.totalMs / 1000)} s${e.totalMs >= 90_000 ? ` (about ${formatDuration(e.totalMs)})` : ''}: stop ${formatDuration(p.stopMs)}, final snapshot ${formatDuration(p.snapshotMs)}, final port ${formatDuration(p.portMs)} (${e.rows.recopied} rows copied again in full, ${e.rows.appended} rows added since the snapshot), verify ${formatDuration(p.verifyMs)}, start ${formatDuration(p.startMs)}.`;
 }

@@ -35,6 +35,8 @@ export async function takeSnapshot(live: string, dest: string, progress: (done: 
         return restarts >= 2 ? 0x7fffffff : Math.max(4096, Math.ceil(totalPages / 50));
       },
     });
+    const pages = Math.ceil(st.size / 4096);
+    progress(pages, pages);
   } catch (e) {
     await fs.rm(partial, { force: true });
     if (e instanceof WizardError) throw e;

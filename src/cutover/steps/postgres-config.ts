@@ -28,7 +28,10 @@ export const postgresConfig: Step<CutoverContext> = {
     const old = await fs.readFile(path, 'utf8').catch(() => undefined);
     const text = wantedText(ctx, sc.dryRun);
     if (old === text) return { status: 'done', message: `${path} is up to date.` };
-    return { status: 'needed', message: `${old === undefined ? 'Write' : 'Update'} ${path}.`, plan: [{ kind: 'file', path, diff: unifiedDiff(old ?? '', text, path), note: 'same mode and owner as the config; it holds the database password' }] };
+    // Shown as a change of the config Synapse runs with, so only the database block appears (the rest holds other secrets).
+    const base = old ?? (ctx.config.files.length === 1 ? ctx.config.files[0]!.text : renderConfigWithDatabase(ctx.config, ctx.config.database ?? { name: 'sqlite3', args: {} }));
+    const from = old === undefined ? ctx.config.files.length === 1 ? ctx.paths.mainConfig : 'the merged config' : path;
+    return { status: 'needed', message: `${old === undefined ? 'Write' : 'Update'} ${path}.`, plan: [{ kind: 'file', path, diff: unifiedDiff(base, text, `${from} -> ${path}`), note: `${old === undefined ? `a copy of ${from}` : path} with this change; same mode and owner as the config; it holds the database password` }] };
   },
   async apply(ctx, sc) {
     const st = await fs.stat(ctx.paths.mainConfig);

@@ -134,6 +134,9 @@ export const preflight: Step<CutoverContext> = {
       if (ctx.journal.phase === 'done') return { status: 'done', message: `The cutover finished at ${ctx.journal.servedOnPostgresAt ?? ctx.journal.steps['start-synapse']?.finishedAt}; Synapse is configured for PostgreSQL.` };
       return { status: 'blocked', code: 'BLOCKED', message: `The config already uses PostgreSQL (database ${String(db.args?.dbname ?? db.args?.database ?? '?')}); there is nothing to port.`, hint: 'Run synapse-pg status to see where things stand.' };
     }
+    if (ctx.journal.phase === 'done') {
+      return { status: 'blocked', code: 'BLOCKED', message: `A cutover finished at ${ctx.journal.servedOnPostgresAt ?? '?'}, but the config uses SQLite again, so Synapse was switched back by hand; PostgreSQL may hold rows SQLite lacks.`, hint: `To move again from SQLite, keep the old journal (mv ${ctx.paths.journal} ${ctx.paths.journal}.old) and drop and recreate the target database, then run cutover.` };
+    }
     const findings = await collect(ctx, sc);
     for (const f of findings) sc.log(`${f.blocking ? 'Problem' : 'Note'}: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`, f.blocking ? 'error' : 'info');
     const blocking = findings.filter((f) => f.blocking);
