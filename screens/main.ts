@@ -5,6 +5,7 @@ import { runCutover } from '../src/commands/cutover.js';
 import { runSandbox } from '../src/commands/sandbox.js';
 import { runSetup } from '../src/commands/setup.js';
 import { runDoctorCommand } from '../src/commands/doctor.js';
+import { runMaintain } from '../src/commands/maintain.js';
 import { runStatus } from '../src/commands/status.js';
 import type { Ui } from '../src/commands/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
@@ -16,9 +17,9 @@ import { textSink } from './text.js';
 
 const VERSION = '0.1.0';
 
-/** Commands that only look (status, sandbox status) need no --yes to run without a terminal. */
+/** Commands that only look (status, sandbox status, maintain report) need no --yes to run without a terminal. */
 function readOnly(args: ParsedArgs): boolean {
-  return args.command === 'status' || (args.command === 'sandbox' && (args.positionals[0] ?? 'status') === 'status');
+  return args.command === 'status' || (args.command === 'sandbox' && (args.positionals[0] ?? 'status') === 'status') || (args.command === 'maintain' && (args.positionals[0] ?? 'report') === 'report');
 }
 
 function chooseUi(args: ParsedArgs, signal: AbortSignal): Ui {
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (wantsFullscreen(args)) {
       const parsed = args;
-      return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
+      return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, maintain: runMaintain, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
     const ui = chooseUi(args, abort.signal);
     switch (args.command) {
@@ -73,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'sandbox':
         return (await runSandbox(args, ui)).ok ? 0 : 1;
+      case 'maintain': {
+        const r = await runMaintain(args, ui);
+        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
+      }
       case 'doctor': {
         const r = await runDoctorCommand(args, ui);
         return r.ok ? 0 : abort.signal.aborted ? 130 : 1;

@@ -4,6 +4,7 @@ import { WizardError } from '../src/core/errors.js';
 import type { RunnerEvent } from '../src/core/events.js';
 import { formatPlan } from '../src/core/plan-text.js';
 import type { Prompter } from '../src/core/prompter.js';
+import { formatReport } from '../src/maintain/report-text.js';
 
 export function plainSink(): (e: RunnerEvent) => void {
   const titles = new Map<string, string>();
@@ -44,6 +45,9 @@ export function plainSink(): (e: RunnerEvent) => void {
         break;
       case 'finding':
         (e.fixed ? p.log.success : p.log.warn)(`${e.fixed ? 'Fixed' : 'Not fixed'}: ${e.title} (${e.id})\nEvidence: ${e.evidence}\nCause: ${e.cause}\nFix: ${e.fix}${e.needsSynapseStopped ? ' (with Synapse stopped)' : ''}`);
+        break;
+      case 'report':
+        p.note(formatReport(e), e.title);
         break;
       case 'check':
         break;

@@ -1,6 +1,7 @@
 // Plain text lines for logs and pipes (no TTY, --yes without --json): one line per event, no colours.
 import type { RunnerEvent } from '../src/core/events.js';
 import { formatPlan } from '../src/core/plan-text.js';
+import { formatReport } from '../src/maintain/report-text.js';
 
 export function textSink(out: NodeJS.WritableStream = process.stdout): (e: RunnerEvent) => void {
   const w = (s: string) => out.write(s + '\n');
@@ -29,6 +30,9 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
         break;
       case 'finding':
         w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.id}: ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
+        break;
+      case 'report':
+        w(`   ${e.title}\n${formatReport(e).replace(/^/gm, '   | ')}`);
         break;
       case 'check':
         break;

@@ -28,6 +28,16 @@ export const OPTIONS = {
   chroot: { type: 'string' },
   error: { type: 'string' },
   log: { type: 'string' },
+  'backup-file': { type: 'string' },
+  'restore-db': { type: 'string' },
+  full: { type: 'boolean' },
+  room: { type: 'string', multiple: true },
+  'all-rooms': { type: 'boolean' },
+  before: { type: 'string' },
+  'delete-local-events': { type: 'boolean' },
+  'admin-token-file': { type: 'string' },
+  'synapse-url': { type: 'string' },
+  top: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -78,7 +88,8 @@ Commands:
   setup       first-time setup: role, database, pg_hba.conf, database: section
   cutover     port SQLite to PostgreSQL with synapse_port_db and switch Synapse over
   doctor      diagnose and fix known failures
-  maintain    size report, backup, vacuum, purge, compress state
+  maintain    report|backup|restore|vacuum|purge|rooms|compress: size report, backup and restore,
+              vacuum, purge old history, delete rooms without local members, compress state
   status      where things stand (config, database, unfinished cutover)
   sandbox     up|down|status: a practice homeserver to rehearse on (root, Debian)
 
@@ -115,6 +126,27 @@ Doctor flags:
   The doctor also takes the setup flags (--pg-admin, --db-*) and --service/--synapse-exec to stop
   and start Synapse around fixes that need it stopped. --json prints one "finding" event per finding;
   exit status 0 when no finding is left unfixed, 1 otherwise.
+
+Maintain flags (synapse-pg maintain TASK; the database comes from the config's database: section):
+  report                   database size, largest tables (bar chart), free disk of the data directory
+      --top N              how many tables to show (default 15)
+  backup                   pg_dump -Fc (data of e2e_one_time_keys_json left out), checked with pg_restore --list
+      --backup-file PATH   the archive to write (never overwritten; row counts go to PATH.rows.json);
+                           before purge, rooms, compress and vacuum --full it makes a backup first
+  restore                  into a NEW database made with setup's rules, proven by row counts
+      --backup-file PATH   the archive to read
+      --restore-db NAME    the database to create (an existing one is refused); as superuser (--pg-admin)
+  vacuum                   VACUUM (ANALYZE), online
+      --full               VACUUM FULL: only with Synapse stopped (or --service to stop and start it)
+                           and free disk of at least the largest table; reports the space reclaimed
+  purge                    delete history through the Admin API (purge_history, status polled)
+      --room ID            a room (repeatable), or --all-rooms
+      --before DATE        cut-off: 2024-01-31, an ISO time, or 90d (days ago)
+      --delete-local-events  also delete events sent by local users (kept by default)
+  rooms                    list rooms without local members, delete them (Admin API v2, status polled)
+  compress                 run synapse_auto_compressor when installed; says how to install it when not
+      --admin-token-file F a server admin's access token (purge, rooms); prompted, hidden, when absent
+      --synapse-url URL    Synapse's client listener (default: from the config's listeners)
 
 Exit status: 0 done and verified, 1 a step failed or was declined, 2 bad usage, 130 interrupted.
 `;

@@ -16,6 +16,20 @@ export type RunnerEvent =
   | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
   | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }
   | { event: 'finding'; id: string; title: string; evidence: string; cause: string; fix: string; needsSynapseStopped: boolean; fixed: boolean }
+  | { event: 'report'; id: string; title: string; unit: 'bytes' | 'count'; bars: ReportBar[]; figures: ReportFigure[] }
   | { event: 'done'; ok: boolean; message: string; hint?: string };
+
+/** One bar of a report's chart (screens draw it; --json passes it on as data). */
+export interface ReportBar {
+  label: string;
+  value: number;
+}
+
+/** A named figure of a report: a size in bytes, a count, or a text. */
+export interface ReportFigure {
+  label: string;
+  value: number | string;
+  unit?: 'bytes' | 'count';
+}
 
 export type EventSink = (e: RunnerEvent) => void;

@@ -1,0 +1,49 @@
+// Purge and room deletion go through Synapse's Admin API: a server admin's access token, from a file or a masked prompt, never shown.
+import { readFile } from 'node:fs/promises';
+import { WizardError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
+import type { Step } from '../../core/step.js';
+import { createAdminApi } from '../admin-api.js';
+import type { MaintainContext } from '../context.js';
+
+async function readToken(ctx: MaintainContext): Promise<string | undefined> {
+  const file = ctx.opts.adminTokenFile;
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new WizardError('BAD_INPUT', `--admin-token-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'Put a server admin\'s access token alone in a file readable by root (mode 0600).' });
+    }
+    const token = text.trim();
+    registerSecret(token);
+    if (!token || /\s/.test(token)) throw new WizardError('BAD_INPUT', `--admin-token-file ${file} does not hold one access token.`, { hint: 'The file must hold the token alone (one line).' });
+    return token;
+  }
+  if (!ctx.prompter.interactive) return undefined;
+  const token = (await ctx.prompter.password({ message: "A server admin's access token (input hidden)", validate: (v) => (v.trim() ? undefined : 'The token is needed.') })).trim();
+  registerSecret(token);
+  return token;
+}
+
+export const adminToken: Step<MaintainContext> = {
+  id: 'admin-token',
+  title: "Reach Synapse's Admin API",
+  why: 'Synapse deletes history and rooms itself, through its Admin API, so its caches and the database stay consistent.',
+  prerequisite: true,
+  async check(ctx) {
+    const token = await readToken(ctx);
+    if (!token) return { status: 'blocked', message: "No server admin's access token.", hint: 'Pass --admin-token-file FILE (the token alone in a 0600 file), or run in a terminal to type it.' };
+    const api = createAdminApi(ctx.baseUrl, token);
+    const me = await api.whoami();
+    await api.assertAdmin(me);
+    ctx.api = api;
+    return { status: 'done', message: `The Admin API at ${ctx.baseUrl} answers ${me}, a server admin.` };
+  },
+  async apply() {
+    return 'Nothing to apply.';
+  },
+  async verify(ctx) {
+    return ctx.api ? { ok: true, message: 'the token is accepted.' } : { ok: false, message: 'no token.' };
+  },
+};

@@ -1,0 +1,61 @@
+// Restore goes into a fresh database made with setup's rules (UTF8, C locale, template0, owned by Synapse's role), never over an existing one.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Step } from '../../core/step.js';
+import { quoteLiteral } from '../../pg/identifiers.js';
+import { validateIdentifier } from '../../pg/identifiers.js';
+import { createDatabaseSql, localeProblems } from '../../setup/steps/create-database.js';
+import type { MaintainContext } from '../context.js';
+
+interface DbRow {
+  encoding: string;
+  collate: string;
+  ctype: string;
+  owner: string;
+}
+
+export async function targetRow(ctx: MaintainContext, name: string): Promise<DbRow | undefined> {
+  const [row] = await ctx.admin!.query<DbRow>(
+    `SELECT pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype, r.rolname AS owner
+       FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = ${quoteLiteral(name)}`,
+  );
+  return row;
+}
+
+export const restoreTarget: Step<MaintainContext> = {
+  id: 'restore-target',
+  title: 'Create the database to restore into',
+  why: 'Restoring over a live database would mix two histories; a fresh one can be checked, then switched to or dropped.',
+  async check(ctx) {
+    let file = ctx.opts.backupFile;
+    if (!file && ctx.prompter.interactive) file = await ctx.prompter.text({ message: 'Which backup (pg_dump -Fc file) should be restored?' });
+    if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a file written by synapse-pg maintain backup or pg_dump -Fc).' };
+    file = resolve(file);
+    if (!existsSync(file)) return { status: 'blocked', message: `${file} does not exist.`, hint: 'Pass the path of an existing backup with --backup-file.' };
+    ctx.found.backupFile = file;
+    let name = ctx.opts.restoreDb;
+    if (!name && ctx.prompter.interactive) name = await ctx.prompter.text({ message: 'Name of the new database to restore into', initial: `${ctx.db.args.dbname}_restored` });
+    if (!name) return { status: 'blocked', message: 'No database to restore into was named.', hint: 'Pass --restore-db NAME (a database that does not exist yet).' };
+    name = validateIdentifier('database', name, '--restore-db');
+    ctx.found.restoreDb = name;
+    if (await targetRow(ctx, name)) {
+      return { status: 'blocked', message: `Database ${name} exists already; a restore never goes over an existing database.`, hint: `Pick a new name with --restore-db, or drop ${name} yourself if you are sure it holds nothing you need.` };
+    }
+    const sql = createDatabaseSql(name, ctx.db.args.user);
+    return { status: 'needed', message: `Database ${name} does not exist yet.`, plan: [{ kind: 'sql', sql }], confirm: `Create database ${name} and restore ${file} into it?` };
+  },
+  async apply(ctx) {
+    const name = ctx.found.restoreDb as string;
+    await ctx.admin!.exec(createDatabaseSql(name, ctx.db.args.user));
+    return `Created database ${name}.`;
+  },
+  async verify(ctx) {
+    const name = ctx.found.restoreDb as string;
+    const row = await targetRow(ctx, name);
+    if (!row) return { ok: false, message: `${name} is not in pg_database.` };
+    const problems = localeProblems(row);
+    if (problems.length) return { ok: false, message: problems.join('; ') };
+    if (row.owner !== ctx.db.args.user) return { ok: false, message: `owned by ${row.owner}, not ${ctx.db.args.user}.` };
+    return { ok: true, message: `UTF8, COLLATE C, CTYPE C, owner ${row.owner}.` };
+  },
+};

@@ -1,0 +1,174 @@
+// synapse-pg maintain on the real Synapse (Debian sid chroot) running on a throwaway PostgreSQL cluster, driven through the built
+// binary with flags only: purge (events gone, room usable), empty rooms (listed, deleted, gone), vacuum, size report equal to
+// PostgreSQL's own figures, backup restorable with equal row counts (never over an existing database), VACUUM FULL, compress.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createExecutor } from '../src/adapters/exec.js';
+import { setDatabaseSection } from '../src/config/database-block.js';
+import { generateHomeserver } from '../src/sandbox/homeserver.js';
+import { createDatabaseSql } from '../src/setup/steps/create-database.js';
+import { registerWithSharedSecret, type MatrixSession } from '../src/synapse/client.js';
+import { createSynctlService } from '../src/synapse/service.js';
+import { freePort, startCluster, type Cluster } from './helpers/cluster.js';
+import { runCli, stepStatuses, type CliResult } from './helpers/cli.js';
+import { requireSynapseChroot } from './helpers/synapse.js';
+
+type Ev = Record<string, any>;
+const reports = (r: CliResult, id: string): Ev[] => r.events.filter((e) => e.event === 'report' && e.id === id);
+const figure = (e: Ev, label: string) => (e.figures as { label: string; value: number | string }[]).find((f) => f.label === label)?.value;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function counts(c: Cluster, db: string): Record<string, number> {
+  const out = c.psql(`SELECT c.relname || '=' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', c.relname), false, true, '')))[1]::text
+                        FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`, db);
+  return Object.fromEntries(out.split('\n').map((l) => [l.split('=')[0]!, Number(l.split('=')[1])]));
+}
+
+async function leave(s: MatrixSession, roomId: string): Promise<void> {
+  const r = await fetch(`${s.baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, { method: 'POST', headers: { authorization: `Bearer ${s.accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(r.status, 200, await r.text());
+}
+
+test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, backup and restore, VACUUM FULL, compress', async () => {
+  const t0 = Date.now();
+  const chroot = requireSynapseChroot();
+  const exec = createExecutor({ kind: 'chroot', dir: chroot });
+  // autovacuum off: the size report is compared byte for byte with what PostgreSQL says a moment later
+  const c = await startCluster({ extraConf: 'autovacuum = off' });
+  const files = await generateHomeserver(exec, { serverName: `maint${process.pid}.test`, port: await freePort() });
+  const service = createSynctlService({ exec, configPath: files.configPathHost, baseUrl: files.baseUrl, startTimeoutMs: 180_000 });
+  const work = mkdtempSync(join(tmpdir(), 'spgw-maintain-'));
+  try {
+    const dbPassword = randomBytes(15).toString('base64url');
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${dbPassword}'; ${createDatabaseSql('synapse', 'synapse_user')};`);
+    const args = { user: 'synapse_user', password: dbPassword, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_min: 1, cp_max: 5 };
+    writeFileSync(files.configPathHost, setDatabaseSection(readFileSync(files.configPathHost, 'utf8'), { name: 'psycopg2', args }));
+    await service.start();
+    const admin = await registerWithSharedSecret(files.baseUrl, files.registrationSharedSecret, 'admin', randomBytes(12).toString('base64url'), true);
+    const bob = await registerWithSharedSecret(files.baseUrl, files.registrationSharedSecret, 'bob', randomBytes(12).toString('base64url'), false);
+    const tokenFile = join(work, 'admin-token');
+    writeFileSync(tokenFile, admin.accessToken + '\n', { mode: 0o600 });
+    const secrets = [admin.accessToken, dbPassword];
+    const maintain = async (...more: string[]) => {
+      const r = await runCli(['maintain', ...more, '--json', '-c', files.configPathHost], { env: c.env, watchSecrets: secrets, timeoutMs: 300_000 });
+      assert.deepEqual(r.leaks, [], 'no secret in any argv');
+      for (const s of secrets) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), 'no secret in the output');
+      return r;
+    };
+
+    // a room with history before and after a cut-off, and a room that every local member left
+    const history = await admin.createRoom({ name: 'history', preset: 'public_chat' });
+    await bob.joinRoom(history);
+    for (let i = 0; i < 6; i++) await admin.sendMessage(history, `old ${i}`);
+    await sleep(50);
+    const cutoff = Date.now();
+    await sleep(50);
+    for (let i = 0; i < 3; i++) await bob.sendMessage(history, `new ${i}`);
+    const abandoned = await admin.createRoom({ name: 'abandoned', preset: 'public_chat' });
+    await bob.joinRoom(abandoned);
+    await admin.sendMessage(abandoned, 'anyone here?');
+    await leave(bob, abandoned);
+    await leave(admin, abandoned);
+    console.log(`homeserver on PostgreSQL ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // purge: events before the cut-off drop, later messages stay readable, the room takes new ones; a backup first
+    const oldEvents = () => Number(c.psql(`SELECT count(*) FROM events WHERE room_id = '${history}' AND origin_server_ts < ${cutoff}`, 'synapse'));
+    const before = oldEvents();
+    const prePurge = join(work, 'pre-purge.dump');
+    const p = await maintain('purge', '--yes', '--room', history, '--before', String(cutoff), '--delete-local-events', '--admin-token-file', tokenFile, '--backup-file', prePurge);
+    assert.equal(p.code, 0, p.stdout + p.stderr);
+    assert.deepEqual(stepStatuses(p.events), { connect: 'done', 'admin-token': 'done', 'purge-scope': 'done', 'offer-backup': 'applied', purge: 'applied' });
+    assert.ok(existsSync(prePurge) && (statSync(prePurge).mode & 0o777) === 0o600, 'the backup before the purge exists, mode 0600');
+    const after = oldEvents();
+    console.log(`purge: ${before} -> ${after} events before the cut-off`);
+    assert.ok(after <= before - 6, `the 6 old messages are gone (${before} -> ${after})`);
+    const pr = reports(p, 'purge')[0]!;
+    assert.equal(figure(pr, 'events before the purge'), before);
+    assert.equal(figure(pr, 'events after the purge'), after);
+    const bodies = (await bob.messages(history)).map((m) => m.body);
+    assert.deepEqual(bodies, ['new 0', 'new 1', 'new 2']);
+    await admin.sendMessage(history, 'still usable');
+    assert.deepEqual((await bob.messages(history)).map((m) => m.body).slice(-1), ['still usable']);
+
+    // rooms without local members: listed (only the abandoned one), deleted, gone from rooms
+    const rr = await maintain('rooms', '--yes', '--admin-token-file', tokenFile);
+    assert.equal(rr.code, 0, rr.stdout + rr.stderr);
+    const listed = reports(rr, 'empty-rooms')[0]!;
+    // Synapse forgets the name of a room once no local user is in it, so the id is what is listed
+    assert.deepEqual((listed.bars as { label: string }[]).map((b) => b.label.split(' ')[0]), [abandoned]);
+    assert.equal(figure(listed, 'rooms without local members'), 1);
+    assert.equal(stepStatuses(rr.events)['delete-rooms'], 'applied');
+    assert.equal(c.psql(`SELECT count(*) FROM rooms WHERE room_id = '${abandoned}'`, 'synapse'), '0');
+    assert.equal(c.psql(`SELECT count(*) FROM events WHERE room_id = '${abandoned}'`, 'synapse'), '0');
+    assert.equal(c.psql(`SELECT count(*) FROM rooms WHERE room_id = '${history}'`, 'synapse'), '1');
+
+    // VACUUM FULL refuses a running Synapse; VACUUM (ANALYZE) runs online and reports
+    const refused = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local');
+    assert.equal(refused.code, 1);
+    assert.equal(stepStatuses(refused.events)['vacuum-full'], 'failed');
+    const v = await maintain('vacuum', '--yes');
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.ok(Number(figure(reports(v, 'vacuum')[0]!, 'tables vacuumed and analysed')) > 100);
+
+    // Synapse stopped from here on: nothing writes, so PostgreSQL's figures can be compared exactly
+    await service.stop();
+    const rep = await maintain('report', '--pg-admin', 'local', '--top', '10');
+    assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+    const sr = reports(rep, 'size-report')[0]!;
+    const pgTop = c.psql(`SELECT c.relname || '=' || pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                          WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p', 'm') ORDER BY pg_total_relation_size(c.oid) DESC, c.relname LIMIT 10`, 'synapse');
+    assert.deepEqual((sr.bars as { label: string; value: number }[]).map((b) => `${b.label}=${b.value}`), pgTop.split('\n'));
+    assert.equal(figure(sr, 'database'), Number(c.psql(`SELECT pg_database_size('synapse')`)));
+    const dataDir = c.psql('SHOW data_directory');
+    assert.ok(Number(figure(sr, `free disk at ${dataDir}`)) > 0, JSON.stringify(sr.figures));
+    console.log(`report: database ${figure(sr, 'database')} bytes, largest ${pgTop.split('\n')[0]}`);
+
+    // backup, then restore into a new database: every table holds the rows of the source; an existing database is refused
+    const dump = join(work, 'synapse.dump');
+    const b = await maintain('backup', '--yes', '--backup-file', dump);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.equal((statSync(dump).mode & 0o777), 0o600);
+    const list = execFileSync('pg_restore', ['--list', dump], { encoding: 'utf8' });
+    assert.match(list, /TABLE public e2e_one_time_keys_json /);
+    assert.doesNotMatch(list, /TABLE DATA public e2e_one_time_keys_json /);
+    assert.match(list, /TABLE DATA public events /);
+    const res = await maintain('restore', '--yes', '--backup-file', dump, '--restore-db', 'synapse_restored', '--pg-admin', 'local');
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const src = counts(c, 'synapse');
+    const dst = counts(c, 'synapse_restored');
+    src.e2e_one_time_keys_json = 0;
+    assert.deepEqual(dst, src);
+    assert.equal(c.psql(`SELECT datcollate || ' ' || datctype || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse_restored'`), 'C C synapse_user');
+    console.log(`restore: ${Object.keys(dst).length} tables, ${Object.values(dst).reduce((a, n) => a + n, 0)} rows, equal to the source`);
+    const again = await maintain('restore', '--yes', '--backup-file', dump, '--restore-db', 'synapse_restored', '--pg-admin', 'local');
+    assert.equal(again.code, 1);
+    assert.match(String(again.events.find((e) => e.event === 'step' && e.id === 'restore-target')?.message), /exists already; a restore never goes over an existing database/);
+
+    // VACUUM FULL with Synapse stopped: the space reclaimed is what pg_database_size says
+    const full = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local');
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    const fr = reports(full, 'vacuum-full')[0]!;
+    const [fb, fa] = (fr.bars as { value: number }[]).map((x) => x.value);
+    assert.equal(fa, Number(c.psql(`SELECT pg_database_size('synapse')`)));
+    assert.equal(figure(fr, 'space reclaimed'), Math.max(0, fb! - fa!));
+    console.log(`VACUUM FULL: ${fb} -> ${fa} bytes`);
+
+    // compress: not installed here, and the wizard says how to get it, truthfully
+    const comp = await runCli(['maintain', 'compress', '--json', '--yes', '-c', files.configPathHost], { env: { ...c.env, PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    assert.equal(comp.code, 1, comp.stdout + comp.stderr);
+    const tool = comp.events.find((e) => e.event === 'step' && e.id === 'compress-tool')!;
+    assert.match(String(tool.message), /synapse_auto_compressor is not installed/);
+    assert.match(String(tool.hint), /not packaged in Debian/);
+    assert.match(String(tool.hint), /cargo install --git https:\/\/github.com\/matrix-org\/rust-synapse-compress-state synapse_auto_compressor/);
+  } finally {
+    if (await service.isRunning().catch(() => false)) await service.stop().catch(() => undefined);
+    rmSync(files.dirHost, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+    c.stop();
+  }
+});
