@@ -19,6 +19,7 @@ files=(
   test/doctor-network.test.ts
   test/doctor-synapse.test.ts
   test/doctor-port.test.ts
+  test/doctor-sandbox.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
