@@ -99,7 +99,8 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   const a = (onPostgres ? db!.args : {}) as Record<string, unknown>;
   const target = {
     host: str(a.host) ?? (onPostgres ? '' : so.dbHost),
-    port: Number(str(a.port) ?? so.dbPort),
+    // libpq's default when database.args has no port, as Synapse connects
+    port: Number(str(a.port) ?? (onPostgres ? 5432 : so.dbPort)),
     user: str(a.user) ?? so.dbUser,
     dbname: str(a.dbname ?? a.database) ?? so.dbName,
     password: onPostgres ? str(a.password) : undefined,
