@@ -54,9 +54,10 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   // 1. Killed while synapse_port_db runs in phase 1 (it keeps running as an orphan; the rerun must deal with it).
   let killed = false;
   const first = await runWizard(cutoverFlags(hs, pwFile), (e, child) => {
-    if (!killed && e.event === 'log' && e.id === 'port-snapshot' && /synapse_port_db: Running background updates on PostgreSQL/.test(String(e.message))) {
+    // While update_synapse_database builds the schema in PostgreSQL: it goes on running as an orphan, which the rerun must stop.
+    if (!killed && e.event === 'log' && e.id === 'port-snapshot' && /Creating the schema in PostgreSQL/.test(String(e.message))) {
       killed = true;
-      child.kill('SIGKILL');
+      setTimeout(() => child.kill('SIGKILL'), 700);
     }
   });
   assert.ok(killed, `the first run was never in the middle of the port:\n${describeRun(first)}`);
@@ -75,7 +76,7 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   assert.equal(second.code, 0, describeRun(second));
   assert.equal(done(second)?.ok, true);
   assert.match(logs(second).join('\n'), /Continuing the cutover started at/);
-  assert.match(logs(second, 'port-snapshot').join('\n'), /A synapse_port_db from an earlier, interrupted run is still running \(pid \d+\); stopping it/);
+  assert.match(logs(second, 'port-snapshot').join('\n'), /A Synapse tool from an earlier, interrupted run is still running \(pid \d+, on \S+homeserver-postgres\.yaml\); stopping it/);
   assert.ok(traffic.sent.length >= 5, `only ${traffic.sent.length} messages were sent during phase 1`);
 
   // The estimate was shown before the downtime, and the downtime matched it within a factor of 2.

@@ -62,33 +62,35 @@ export async function runPort(o: PortRunOptions): Promise<PortRunResult> {
   }
 }
 
-/** Pids of synapse_port_db processes porting `sqliteInside` (a wizard killed with SIGKILL leaves its child running). */
-export async function findPortProcesses(sqliteInside: string): Promise<number[]> {
+/** Pids of synapse_port_db / update_synapse_database processes working on `pathInside` (a wizard killed with SIGKILL leaves its child running). */
+export async function findToolProcesses(pathInside: string): Promise<number[]> {
   const out: number[] = [];
   for (const d of await fs.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(d)) continue;
     const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
     const args = cmd.split('\0');
-    if (args.some((a) => a.endsWith('synapse_port_db')) && args.includes(sqliteInside) && !args.includes('env')) out.push(Number(d));
+    const tool = args.some((a) => a.endsWith('synapse_port_db') || a.endsWith('update_synapse_database'));
+    if (tool && args.includes(pathInside) && !args.includes('env') && !args.includes('chroot') && !args.includes('exec')) out.push(Number(d));
   }
   return out;
 }
 
-/** Ends such leftovers (TERM, then KILL) so two ports never write the same database at once. */
-export async function stopLeftoverPorts(sqliteInside: string, log: (m: string) => void): Promise<void> {
-  const pids = await findPortProcesses(sqliteInside);
-  for (const pid of pids) {
-    log(`A synapse_port_db from an earlier, interrupted run is still running (pid ${pid}); stopping it before porting again.`);
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      continue;
-    }
-    for (let i = 0; i < 50 && (await findPortProcesses(sqliteInside)).includes(pid); i++) await new Promise((r) => setTimeout(r, 200));
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
+/** Ends such leftovers (TERM, then KILL) so two tools never write the same database at once. */
+export async function stopLeftoverTools(pathsInside: string[], log: (m: string) => void): Promise<void> {
+  for (const path of pathsInside) {
+    for (const pid of await findToolProcesses(path)) {
+      log(`A Synapse tool from an earlier, interrupted run is still running (pid ${pid}, on ${path}); stopping it before going on.`);
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        continue;
+      }
+      for (let i = 0; i < 50 && (await findToolProcesses(path)).includes(pid); i++) await new Promise((r) => setTimeout(r, 200));
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 }

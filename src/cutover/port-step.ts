@@ -3,9 +3,9 @@ import { WizardError } from '../core/errors.js';
 import type { StepContext } from '../core/step.js';
 import { requireAdmin } from '../setup/context.js';
 import type { CutoverContext } from './context.js';
-import { finishBackgroundUpdates } from './background-updates.js';
+import { finishBackgroundUpdates, preparePostgres } from './background-updates.js';
 import { droppedByTable, tableTimings } from './port-output.js';
-import { runPort, stopLeftoverPorts } from './port-run.js';
+import { runPort, stopLeftoverTools } from './port-run.js';
 
 export interface PortData {
   ms: number;
@@ -21,8 +21,9 @@ export interface PortData {
 }
 
 export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
-  await stopLeftoverPorts(ctx.exec.toInside(snapshot), (m) => sc.log(m, 'warn'));
+  await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), (m) => sc.log(m, 'warn'));
   await finishBackgroundUpdates(ctx, snapshot, sc);
+  if (phase === 'phase1') await preparePostgres(ctx, sc);
   let lastState = '';
   const r = await runPort({
     exec: ctx.exec,
