@@ -24,6 +24,7 @@ files=(
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
   test/fullscreen-cutover.test.ts
+  test/maintain-units.test.ts
   test/maintain.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"

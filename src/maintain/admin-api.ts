@@ -18,7 +18,8 @@ export interface AdminApi {
   /** GET /_synapse/admin/v2/users/<user>: succeeds only for a server admin's token. */
   assertAdmin(userId: string): Promise<void>;
   listRooms(): Promise<AdminRoom[]>;
-  purgeHistory(roomId: string, upToTs: number, deleteLocalEvents: boolean): Promise<string>;
+  /** The purge id, or undefined when Synapse finds no event before the cut-off to purge up to. */
+  purgeHistory(roomId: string, upToTs: number, deleteLocalEvents: boolean): Promise<string | undefined>;
   purgeStatus(purgeId: string): Promise<{ status: TaskState; error?: string }>;
   deleteRoom(roomId: string): Promise<string>;
   deleteStatus(roomId: string): Promise<{ status: TaskState; error?: string }>;
@@ -83,8 +84,8 @@ export function createAdminApi(baseUrl: string, token: string, timeoutMs = 60_00
       }
     },
     async purgeHistory(roomId, upToTs, deleteLocalEvents) {
-      const j = await call('POST', `/_synapse/admin/v1/purge_history/${encodeURIComponent(roomId)}`, { purge_up_to_ts: upToTs, delete_local_events: deleteLocalEvents });
-      return String(j.purge_id);
+      const j = await call('POST', `/_synapse/admin/v1/purge_history/${encodeURIComponent(roomId)}`, { purge_up_to_ts: upToTs, delete_local_events: deleteLocalEvents }, null);
+      return j === null ? undefined : String(j.purge_id);
     },
     async purgeStatus(purgeId) {
       const j = await call('GET', `/_synapse/admin/v1/purge_history_status/${encodeURIComponent(purgeId)}`);

@@ -30,6 +30,10 @@ export const purgeHistory: Step<MaintainContext> = {
     for (const [i, r] of rooms.entries()) {
       sc.progress('rooms purged', i, rooms.length, r.roomId);
       const id = await api.purgeHistory(r.roomId, ctx.opts.beforeTs!, ctx.opts.deleteLocalEvents);
+      if (id === undefined) {
+        sc.log(`${r.roomId}: Synapse finds no event before the cut-off to purge up to; nothing purged there.`);
+        continue;
+      }
       await pollTask(`the purge of ${r.roomId}`, () => api.purgeStatus(id), { signal: sc.signal });
     }
     sc.progress('rooms purged', rooms.length, rooms.length);
