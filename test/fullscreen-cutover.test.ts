@@ -53,8 +53,10 @@ function flat(text: string): string {
 test('the whole cutover of the practice homeserver from the menu: Ctrl-C before the downtime pauses with a journal, the menu resumes it', { timeout: 170_000 }, async () => {
   const hs = await startPracticeHomeserver({ postgres: true, messages: 10 });
   const cwd = mkdtempSync(join(tmpdir(), 'spgw-fsc-'));
-  const before = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
   try {
+    // a session that outlives the test: tmux exits with its last session, and the second start could race that exit
+    tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
+    const before = (await (await hs.login()).messages(hs.rooms[0]!.roomId)).map((m) => m.eventId);
     const env = { TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', HOME: cwd };
     const start = (stderrFile?: string) => {
       const command = `node ${MAIN} --sandbox --state-dir ${hs.stateDir}${stderrFile ? ` 2>${stderrFile}` : ''}; echo EXIT=$?; sleep 600`;

@@ -71,6 +71,8 @@ function tempDir(): string {
 }
 
 before(async () => {
+  // a session that outlives the tests: tmux exits with its last session, and a new one could race that exit
+  tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
   cluster = await startCluster();
 });
 

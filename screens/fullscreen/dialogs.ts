@@ -29,7 +29,10 @@ type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 
 /** Runs one modal dialog: keys go to `onKey` until it settles; Ctrl-C/abort rejects with CANCELLED. */
 function modal<T>(host: DialogHost, box: blessed.Widgets.BoxElement, onKey: (ch: string | undefined, key: Key, s: Settle<T>) => void, state: { asking: number }): Promise<T> {
-  if (host.signal.aborted) return Promise.reject(cancelled());
+  if (host.signal.aborted) {
+    box.destroy();
+    return Promise.reject(cancelled());
+  }
   state.asking++;
   return new Promise<T>((resolve, reject) => {
     let pop = () => {};
