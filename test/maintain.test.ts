@@ -12,7 +12,11 @@ import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { createDatabaseSql } from '../src/setup/steps/create-database.js';
-import { registerWithSharedSecret, type MatrixSession } from '../src/synapse/client.js';
+import { health, registerWithSharedSecret, type MatrixSession } from '../src/synapse/client.js';
+import { parseCommandLine } from '../src/cli/args.js';
+import { runMaintain } from '../src/commands/maintain.js';
+import type { RunnerEvent } from '../src/core/events.js';
+import type { Prompter } from '../src/core/prompter.js';
 import { createSynctlService } from '../src/synapse/service.js';
 import { freePort, startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli, stepStatuses, type CliResult } from './helpers/cli.js';
@@ -95,7 +99,13 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     await admin.sendMessage(history, 'still usable');
     assert.deepEqual((await bob.messages(history)).map((m) => m.body).slice(-1), ['still usable']);
 
-    // rooms without local members: listed (only the abandoned one), deleted, gone from rooms
+    // rooms without local members: --dry-run lists and plans, deleting nothing
+    const dry = await maintain('rooms', '--dry-run', '--admin-token-file', tokenFile);
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    assert.equal(stepStatuses(dry.events)['delete-rooms'], 'planned');
+    assert.match(JSON.stringify(dry.events.find((e) => e.event === 'plan' && e.id === 'delete-rooms')), new RegExp(`DELETE /_synapse/admin/v2/rooms/${abandoned.replace(/[.$!]/g, '\\$&')}`));
+    assert.equal(c.psql(`SELECT count(*) FROM rooms WHERE room_id = '${abandoned}'`, 'synapse'), '1');
+    // ... then listed (only the abandoned one), deleted, gone from rooms
     const rr = await maintain('rooms', '--yes', '--admin-token-file', tokenFile);
     assert.equal(rr.code, 0, rr.stdout + rr.stderr);
     const listed = reports(rr, 'empty-rooms')[0]!;
@@ -115,6 +125,28 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.ok(Number(figure(reports(v, 'vacuum')[0]!, 'tables vacuumed and analysed')) > 100);
 
+    // the token typed at the masked prompt (no file) is never shown in any event
+    const seen: RunnerEvent[] = [];
+    let asked = '';
+    const prompter: Prompter = {
+      interactive: true,
+      confirm: async () => true,
+      text: async (q) => q.initial ?? '',
+      password: async (q) => ((asked = q.message), admin.accessToken),
+      select: async (q) => q.initial ?? q.options[0]!.value,
+    };
+    const inProcess = await runMaintain(parseCommandLine(['maintain', 'rooms', '-c', files.configPathHost]), { emit: (e) => seen.push(e), prompter, signal: new AbortController().signal });
+    assert.equal(inProcess.ok, true, inProcess.message);
+    assert.match(asked, /access token \(input hidden\)/);
+    assert.ok(!JSON.stringify(seen).includes(admin.accessToken), 'the token is in no event');
+    assert.deepEqual(seen.filter((e) => e.event === 'step').map((e) => `${(e as { id: string }).id}:${(e as { status: string }).status}`), ['connect:done', 'admin-token:done', 'empty-rooms:done', 'offer-backup:skipped', 'delete-rooms:skipped']);
+
+    // VACUUM FULL with --service: the wizard stops Synapse, vacuums, starts it again and proves it serves
+    const svc = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local', '--service', 'synctl', '--synapse-exec', `chroot:${chroot}`);
+    assert.equal(svc.code, 0, svc.stdout + svc.stderr);
+    assert.match(String(svc.events.find((e) => e.event === 'step' && e.id === 'vacuum-full')?.message), /Synapse serves again/);
+    assert.equal(await health(files.baseUrl), true);
+
     // Synapse stopped from here on: nothing writes, so PostgreSQL's figures can be compared exactly
     await service.stop();
     const rep = await maintain('report', '--pg-admin', 'local', '--top', '10');
@@ -126,6 +158,11 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.equal(figure(sr, 'database'), Number(c.psql(`SELECT pg_database_size('synapse')`)));
     const dataDir = c.psql('SHOW data_directory');
     assert.ok(Number(figure(sr, `free disk at ${dataDir}`)) > 0, JSON.stringify(sr.figures));
+    // without --json (no terminal): the same report as a text bar chart
+    const plainReport = await runCli(['maintain', 'report', '--top', '3', '-c', files.configPathHost], { env: c.env });
+    assert.equal(plainReport.code, 0, plainReport.stderr);
+    const [firstTable] = pgTop.split('\n')[0]!.split('=');
+    assert.match(plainReport.stdout, new RegExp(`\\| ${firstTable} +#{30} [0-9.]+ [KM]iB\\n`));
     console.log(`report: database ${figure(sr, 'database')} bytes, largest ${pgTop.split('\n')[0]}`);
 
     // backup, then restore into a new database: every table holds the rows of the source; an existing database is refused
