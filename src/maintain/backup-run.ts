@@ -22,8 +22,10 @@ export interface BackupOutcome {
 }
 
 /** Writes FILE (mode 0600: it holds access tokens and password hashes) and FILE.rows.json; a failed dump leaves neither. */
-export async function makeBackup(ctx: MaintainContext, file: string, signal: AbortSignal): Promise<BackupOutcome> {
-  if (existsSync(file)) throw new WizardError('BLOCKED', `${file} exists already; a backup never overwrites a file.`, { hint: 'Choose a new path with --backup-file.' });
+export async function makeBackup(ctx: MaintainContext, file: string, signal: AbortSignal, onLog: (m: string) => void = () => undefined): Promise<BackupOutcome> {
+  for (const f of [file, manifestPath(file)]) {
+    if (existsSync(f)) throw new WizardError('BLOCKED', `${f} exists already; a backup never overwrites a file.`, { hint: 'Choose a new path with --backup-file.' });
+  }
   const handle = await fs.open(file, 'wx', 0o600);
   await handle.close();
   try {
@@ -31,7 +33,9 @@ export async function makeBackup(ctx: MaintainContext, file: string, signal: Abo
       // pg_dump reads the very snapshot the counts come from, so they describe exactly what the archive holds.
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const snapshot = (await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+      onLog(`counting the rows of every table in the snapshot pg_dump reads (${snapshot}) ...`);
       const counts = await rowCounts(c);
+      onLog('pg_dump is writing the archive ...');
       await runPgTool(pgDumpArgv(ctx.db.args, file, snapshot), ctx.db.args, signal);
       await c.query('COMMIT');
       return counts;

@@ -57,8 +57,11 @@ export async function dataDirectory(db: SynapseDb, admin?: PgAdmin): Promise<str
   }
   if (!admin) return undefined;
   try {
-    const [r] = await admin.query<{ d: string }>(`SELECT current_setting('data_directory') AS d`);
-    return r?.d;
+    // the superuser connection may reach another cluster on this machine: same port and start time, or it does not count
+    const same = `SELECT current_setting('port') AS port, pg_postmaster_start_time()::text AS started`;
+    const [mine] = await db.query<{ port: string; started: string }>(same);
+    const [r] = await admin.query<{ d: string; port: string; started: string }>(`SELECT current_setting('data_directory') AS d, q.* FROM (${same}) q`);
+    return r && mine && r.port === mine.port && r.started === mine.started ? r.d : undefined;
   } catch {
     return undefined;
   }

@@ -21,9 +21,8 @@ export function backupPlan(ctx: MaintainContext, file: string, confirm?: string)
 }
 
 export async function runBackup(ctx: MaintainContext, file: string, sc: StepContext): Promise<string> {
-  sc.log(`pg_dump is writing ${file} ...`);
   const t0 = Date.now();
-  const out = await makeBackup(ctx, file, sc.signal);
+  const out = await makeBackup(ctx, file, sc.signal, (m) => sc.log(m));
   report(ctx, 'backup', `Backup ${file}`, 'count', [], [
     { label: 'archive size', value: out.bytes, unit: 'bytes' },
     { label: 'tables', value: out.tables, unit: 'count' },
@@ -43,7 +42,9 @@ export const backup: Step<MaintainContext> = {
     if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a new file; it is never overwritten).' };
     file = resolve(file);
     ctx.found.backupFile = file;
-    if (existsSync(file)) return { status: 'blocked', message: `${file} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+    for (const f of [file, manifestPath(file)]) {
+      if (existsSync(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+    }
     return backupPlan(ctx, file);
   },
   async apply(ctx, sc) {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Step } from '../../core/step.js';
-import { checkBackup } from '../backup-run.js';
+import { checkBackup, manifestPath } from '../backup-run.js';
 import type { MaintainContext } from '../context.js';
 import { backupPlan, runBackup } from './backup.js';
 
@@ -20,7 +20,9 @@ export const offerBackup: Step<MaintainContext> = {
     if (!file) return { status: 'skip', message: 'No backup was made first. Pass --backup-file PATH to have one made (and verified) before the change.' };
     file = resolve(file);
     ctx.found.backupFile = file;
-    if (existsSync(file)) return { status: 'blocked', message: `${file} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+    for (const f of [file, manifestPath(file)]) {
+      if (existsSync(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+    }
     return backupPlan(ctx, file);
   },
   async apply(ctx, sc) {
