@@ -43,11 +43,11 @@ test('--dry-run shows the whole plan and writes nothing; tools missing where --s
   for (const id of ['create-role', 'create-database', 'snapshot', 'postgres-config', 'port-snapshot', 'stop-synapse', 'final-snapshot', 'port-final', 'verify-port', 'swap-config', 'start-synapse']) {
     assert.equal(stepEvent(run, id)?.status, 'planned', `${id}: ${describeRun(run)}`);
   }
-  const port = run.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as { actions: { argv?: string[] }[] };
+  const port = run.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as unknown as { actions: { argv?: string[] }[] };
   assert.deepEqual(port.actions[0]!.argv!.slice(0, 5), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1', 'synapse_port_db']);
   assert.ok(!port.actions[0]!.argv!.includes('--curses'));
   // The plan shows the database block change only: the rest of the config holds other secrets.
-  const cfgPlan = run.events.find((e) => e.event === 'plan' && e.id === 'postgres-config') as { actions: { diff?: string }[] };
+  const cfgPlan = run.events.find((e) => e.event === 'plan' && e.id === 'postgres-config') as unknown as { actions: { diff?: string }[] };
   assert.match(cfgPlan.actions[0]!.diff!, /^-  name: sqlite3$/m);
   assert.match(cfgPlan.actions[0]!.diff!, /^\+  name: psycopg2$/m);
   assert.doesNotMatch(cfgPlan.actions[0]!.diff!, /macaroon_secret_key|form_secret/);

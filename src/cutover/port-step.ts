@@ -21,6 +21,7 @@ export interface PortData {
 }
 
 export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
+  const t0 = Date.now();
   await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), (m) => sc.log(m, 'warn'));
   await finishBackgroundUpdates(ctx, snapshot, sc);
   if (phase === 'phase1') await preparePostgres(ctx, sc);
@@ -43,6 +44,7 @@ export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapsho
   if (nDropped) sc.log(`synapse_port_db dropped ${nDropped} row(s) that PostgreSQL cannot store (NUL bytes): ${Object.entries(dropped).map(([t, n]) => `${t} ${n}`).join(', ')}. Full log: ${r.logFile}`, 'warn');
   const slow = tableTimings(r).slice(0, 5).map((t) => `${t.table} ${t.rows} rows in ${(t.ms / 1000).toFixed(1)} s`);
   sc.log(`synapse_port_db took ${(r.ms / 1000).toFixed(1)} s (setup ${((r.setupMs ?? 0) / 1000).toFixed(1)} s, copying ${((r.copyMs ?? 0) / 1000).toFixed(1)} s, ${r.rowsCopied} rows copied)${slow.length ? `; slowest tables: ${slow.join(', ')}` : ''}. Log: ${r.logFile}`);
+  if (phase === 'phase1') sc.log(`Phase 1 (background updates, schema, port) took ${((Date.now() - t0) / 1000).toFixed(1)} s while Synapse kept serving.`);
   const tables: PortData['tables'] = {};
   for (const t of Object.values(r.tables)) tables[t.table] = [t.total, t.copied, Math.max(0, (t.lastAt ?? 0) - (t.firstAt ?? 0))];
   return { ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, states: r.states.map((x) => [x.state, x.atMs]), logFile: r.logFile };
