@@ -475,3 +475,29 @@ test('the live log follows its end until the admin scrolls up; Up/Down show anot
     t.dispose();
   }
 });
+
+test('a maintenance report shows its figures and a bar chart with coloured bars', async () => {
+  const t = fakeTerminal(100, 30);
+  const { screen, theme } = withScreen(t);
+  try {
+    const view = new FlowView(screen, theme);
+    view.emit({ event: 'flow', id: 'maintain', title: 'Maintenance: report', steps: [{ id: 'report', title: 'Size report' }], dryRun: false });
+    view.emit({ event: 'step-start', id: 'report', title: 'Size report', why: 'Where the space goes.' });
+    view.emit({
+      event: 'report', id: 'report', title: 'Largest tables', unit: 'count',
+      bars: [{ label: 'events', value: 200 }, { label: 'state_groups', value: 50 }],
+      figures: [{ label: 'Database size', value: '12 MB' }, { label: 'Tables', value: 93, unit: 'count' }],
+    });
+    const text = await t.screenText();
+    assert.match(text, /Largest tables/);
+    assert.match(text, /Database size\s+12 MB/);
+    assert.match(text, /Tables\s+93/);
+    assert.match(text, /events\s+#{30} 200/);
+    assert.match(text, /state_groups\s+#{8}\.{22} 50/);
+    assert.equal(await t.colourOf('#####'), 6, 'the bars are cyan');
+    view.destroy();
+  } finally {
+    closeScreen(screen);
+    t.dispose();
+  }
+});

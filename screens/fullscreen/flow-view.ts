@@ -2,7 +2,7 @@
 import blessed from 'blessed';
 import type { RunnerEvent } from '../../src/core/events.js';
 import type { Key } from './keys.js';
-import { progressLine, stepText, type Progress, type StepView } from './step-text.js';
+import { progressLine, reportLines, stepText, type Progress, type StepView } from './step-text.js';
 import { clock, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
 import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 
@@ -107,6 +107,11 @@ export class FlowView {
         if (!this.find(e.id)) this.steps.push({ id: e.id, title: e.title, status: e.fixed ? 'verified' : 'failed', log: [] });
         this.set(e.id, { finding: { cause: e.cause, evidence: e.evidence, fix: e.fix, fixed: e.fixed, needsSynapseStopped: e.needsSynapseStopped } });
         break;
+      case 'report': {
+        const log = this.find(e.id)?.log ?? this.general;
+        log.push('', this.t.bold(e.title), ...reportLines(this.t, e, (this.screen.width as number) - this.leftCols));
+        break;
+      }
       case 'done':
         this.done = { ok: e.ok, message: e.message, hint: e.hint };
         break;

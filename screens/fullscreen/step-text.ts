@@ -1,6 +1,7 @@
 // What the flow screen shows of one step (why, found, plan, log, diagnosis, result) and of one progress label, as tagged text.
-import type { PlannedAction } from '../../src/core/events.js';
+import type { PlannedAction, RunnerEvent } from '../../src/core/events.js';
 import { formatPlan } from '../../src/core/plan-text.js';
+import { formatBars, formatFigures } from '../../src/maintain/report-text.js';
 import { bar, clock, colourPlan, esc, statusTag, type Theme, type ViewStatus } from './theme.js';
 
 export interface StepView {
@@ -54,4 +55,16 @@ export function progressLine(p: Progress, now: number): string {
   const left = p.total && p.done > 0 && p.done < p.total && elapsed > 2000 ? ` ~${clock(((p.total - p.done) * elapsed) / p.done)} left` : '';
   const rate = elapsed >= 1000 && p.done > 0 ? ` ${Math.round((p.done * 1000) / elapsed)}/s` : '';
   return `${p.label.slice(0, 14).padEnd(14)} ${bar(p.done, p.total, 14)} ${count} ${clock(elapsed)}${rate}${left}${p.detail ? ` ${p.detail}` : ''}`;
+}
+
+/** A report event (maintain): its figures, then its bar chart with the bars in colour, fitted to `room` columns. */
+export function reportLines(t: Theme, e: Extract<RunnerEvent, { event: 'report' }>, room: number): string[] {
+  const labelWidth = Math.max(0, ...e.bars.map((b) => b.label.length));
+  const barWidth = Math.max(10, Math.min(30, room - labelWidth - 16));
+  const bars = formatBars(e.bars, e.unit, barWidth).map((line) => {
+    const bar = line.slice(labelWidth + 1, labelWidth + 1 + barWidth);
+    const filled = bar.replace(/\.+$/, '');
+    return `${esc(line.slice(0, labelWidth + 1))}${t.fg('cyan', filled)}${esc(bar.slice(filled.length))}${esc(line.slice(labelWidth + 1 + barWidth))}`;
+  });
+  return [...formatFigures(e.figures).map(esc), ...(bars.length ? ['', ...bars] : [])];
 }
