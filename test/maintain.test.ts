@@ -132,12 +132,13 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
       interactive: true,
       confirm: async () => true,
       text: async (q) => q.initial ?? '',
-      password: async (q) => ((asked = q.message), admin.accessToken),
-      select: async (q) => q.initial ?? q.options[0]!.value,
+      password: async (q) => ((asked += q.message), admin.accessToken),
+      // `maintain` alone on a terminal asks for the task
+      select: async <T extends string>(q: { message: string; options: { value: T }[] }) => ((asked += `${q.message} ${q.options.map((o) => o.value).join('|')}; `), 'rooms' as T),
     };
-    const inProcess = await runMaintain(parseCommandLine(['maintain', 'rooms', '-c', files.configPathHost]), { emit: (e) => seen.push(e), prompter, signal: new AbortController().signal });
+    const inProcess = await runMaintain(parseCommandLine(['maintain', '-c', files.configPathHost]), { emit: (e) => seen.push(e), prompter, signal: new AbortController().signal });
     assert.equal(inProcess.ok, true, inProcess.message);
-    assert.match(asked, /access token \(input hidden\)/);
+    assert.match(asked, /^Which maintenance task\? report\|backup\|restore\|vacuum\|purge\|rooms\|compress; .*access token \(input hidden\)$/);
     assert.ok(!JSON.stringify(seen).includes(admin.accessToken), 'the token is in no event');
     assert.deepEqual(seen.filter((e) => e.event === 'step').map((e) => `${(e as { id: string }).id}:${(e as { status: string }).status}`), ['connect:done', 'admin-token:done', 'empty-rooms:done', 'offer-backup:skipped', 'delete-rooms:skipped']);
 

@@ -11,7 +11,7 @@ import { runFlow, type FlowResult } from '../core/runner.js';
 import { clientBaseUrl } from '../maintain/admin-api.js';
 import type { MaintainContext } from '../maintain/context.js';
 import { createSynapseDb } from '../maintain/db.js';
-import { maintainSteps, TASK_TITLES } from '../maintain/flows.js';
+import { maintainSteps, TASK_CHOICES, TASK_TITLES } from '../maintain/flows.js';
 import { maintainOptions } from '../maintain/options.js';
 import { createService, parseServiceSpec } from '../synapse/service.js';
 import type { Ui } from './ui.js';
@@ -19,6 +19,10 @@ import type { Ui } from './ui.js';
 const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
 
 export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<MaintainContext> {
+  // on a terminal, `maintain` alone asks which task; in scripts it is the read-only report
+  if (!args.positionals.length && ui.prompter.interactive) {
+    args = { ...args, positionals: [await ui.prompter.select({ message: 'Which maintenance task?', options: TASK_CHOICES, initial: 'report' })] };
+  }
   const opts = maintainOptions(args, env);
   const f = args.flags;
   const paths = await findConfigPaths(f.config, { cwd: process.cwd(), home: env.HOME ?? homedir() });

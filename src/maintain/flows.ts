@@ -45,3 +45,14 @@ export const TASK_TITLES: Record<MaintainTask, string> = {
   rooms: 'Maintenance: delete rooms without local members',
   compress: 'Maintenance: compress state (synapse_auto_compressor)',
 };
+
+/** The task menu shown when `maintain` is run on a terminal without a task. */
+export const TASK_CHOICES: { value: MaintainTask; label: string; hint?: string }[] = [
+  { value: 'report', label: 'Size report', hint: 'read-only: database, largest tables, free disk' },
+  { value: 'backup', label: 'Backup', hint: 'pg_dump -Fc, checked with pg_restore --list' },
+  { value: 'restore', label: 'Restore a backup into a new database', hint: 'proven by row counts' },
+  { value: 'vacuum', label: 'VACUUM (ANALYZE)', hint: 'online; --full for VACUUM FULL with Synapse stopped' },
+  { value: 'purge', label: 'Purge old history', hint: 'Admin API; needs an admin access token' },
+  { value: 'rooms', label: 'Delete rooms without local members', hint: 'Admin API; shows the list first' },
+  { value: 'compress', label: 'Compress state', hint: 'synapse_auto_compressor' },
+];

@@ -1,16 +1,17 @@
 // Purge and room deletion go through Synapse's Admin API: a server admin's access token, from a file or a masked prompt, never shown.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { WizardError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import type { Step } from '../../core/step.js';
 import { createAdminApi } from '../admin-api.js';
 import type { MaintainContext } from '../context.js';
 
-async function readToken(ctx: MaintainContext): Promise<string | undefined> {
+async function readToken(ctx: MaintainContext, log: (m: string) => void): Promise<string | undefined> {
   const file = ctx.opts.adminTokenFile;
   if (file) {
     let text: string;
     try {
+      if ((await stat(file)).mode & 0o077) log(`${file} can be read by other users; chmod 600 ${file} keeps the token to its owner.`);
       text = await readFile(file, 'utf8');
     } catch (e) {
       throw new WizardError('BAD_INPUT', `--admin-token-file ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'Put a server admin\'s access token alone in a file readable by root (mode 0600).' });
@@ -31,8 +32,8 @@ export const adminToken: Step<MaintainContext> = {
   title: "Reach Synapse's Admin API",
   why: 'Synapse deletes history and rooms itself, through its Admin API, so its caches and the database stay consistent.',
   prerequisite: true,
-  async check(ctx) {
-    const token = await readToken(ctx);
+  async check(ctx, sc) {
+    const token = await readToken(ctx, (m) => sc.log(m, 'warn'));
     if (!token) return { status: 'blocked', message: "No server admin's access token.", hint: 'Pass --admin-token-file FILE (the token alone in a 0600 file), or run in a terminal to type it.' };
     const api = createAdminApi(ctx.baseUrl, token);
     const me = await api.whoami();
