@@ -53,7 +53,7 @@ function modal<T>(host: DialogHost, box: blessed.Widgets.BoxElement, onKey: (ch:
 }
 
 function cancelled(): WizardError {
-  return new WizardError('CANCELLED', 'Paused at your request.');
+  return new WizardError('CANCELLED', 'Stopped while a question was open.');
 }
 
 /** A bordered dialog, centred, or at the bottom above the help bar so the flow stays readable. */
