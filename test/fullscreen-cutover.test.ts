@@ -111,6 +111,7 @@ test('the whole cutover of the practice homeserver from the menu: Ctrl-C before 
     } catch {
       // already gone
     }
+    rmSync(join(`/tmp/tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
     await hs.stop();
     rmSync(cwd, { recursive: true, force: true });
   }

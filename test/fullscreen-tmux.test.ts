@@ -82,6 +82,7 @@ after(() => {
   } catch {
     // no server left
   }
+  rmSync(join(`/tmp/tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
   cluster?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
