@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -159,6 +159,20 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.equal(figure(sr, 'database'), Number(c.psql(`SELECT pg_database_size('synapse')`)));
     const dataDir = c.psql('SHOW data_directory');
     assert.ok(Number(figure(sr, `free disk at ${dataDir}`)) > 0, JSON.stringify(sr.figures));
+    // --sandbox: the practice homeserver's state names the config, and the superuser by URL (its password only in that 0600 file)
+    const stateDir = join(work, 'sandbox-state');
+    const pgPassword = randomBytes(15).toString('base64url');
+    c.psql(`ALTER ROLE postgres PASSWORD '${pgPassword}'`);
+    mkdirSync(stateDir, { mode: 0o700 });
+    writeFileSync(join(stateDir, 'sandbox.json'), JSON.stringify({ version: 1, chrootDir: chroot, configPathHost: files.configPathHost, postgres: { port: c.port } }));
+    writeFileSync(join(stateDir, 'sandbox-secrets.json'), JSON.stringify({ registrationSharedSecret: files.registrationSharedSecret, passwords: {}, postgresPassword: pgPassword }), { mode: 0o600 });
+    const sb = await runCli(['maintain', 'report', '--json', '--sandbox', '--state-dir', stateDir], { watchSecrets: [pgPassword, dbPassword] });
+    assert.equal(sb.code, 0, sb.stdout + sb.stderr);
+    assert.deepEqual(sb.leaks, []);
+    assert.ok(!sb.stdout.includes(pgPassword));
+    assert.equal(figure(reports(sb, 'size-report')[0]!, 'database'), figure(sr, 'database'));
+    assert.ok(Number(figure(reports(sb, 'size-report')[0]!, `free disk at ${dataDir}`)) > 0, 'the data directory read through the URL superuser');
+
     // without --json (no terminal): the same report as a text bar chart
     const plainReport = await runCli(['maintain', 'report', '--top', '3', '-c', files.configPathHost], { env: c.env });
     assert.equal(plainReport.code, 0, plainReport.stderr);

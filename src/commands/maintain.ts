@@ -1,6 +1,6 @@
 // `synapse-pg maintain TASK`: turns flags and Synapse's config into the maintenance context and runs that task's steps.
 import { homedir } from 'node:os';
-import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
+import { createExecutor } from '../adapters/exec.js';
 import { createPgAdmin } from '../adapters/pg-admin.js';
 import type { ParsedArgs } from '../cli/args.js';
 import { findConfigPaths } from '../config/discover.js';
@@ -13,7 +13,8 @@ import type { MaintainContext } from '../maintain/context.js';
 import { createSynapseDb } from '../maintain/db.js';
 import { maintainSteps, TASK_CHOICES, TASK_TITLES } from '../maintain/flows.js';
 import { maintainOptions } from '../maintain/options.js';
-import { createService, parseServiceSpec } from '../synapse/service.js';
+import { createService } from '../synapse/service.js';
+import { cutoverOptions } from './cutover.js';
 import type { Ui } from './ui.js';
 
 const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
@@ -25,7 +26,11 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   }
   const opts = maintainOptions(args, env);
   const f = args.flags;
-  const paths = await findConfigPaths(f.config, { cwd: process.cwd(), home: env.HOME ?? homedir() });
+  // cutover's options: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
+  const co = await cutoverOptions(args, env);
+  opts.pgAdmin = co.setup.pgAdmin;
+  opts.pgAdminGiven ||= !!f.sandbox;
+  const paths = await findConfigPaths(co.setup.configPaths, { cwd: process.cwd(), home: env.HOME ?? homedir() });
   if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
   const config = await loadConfig(paths);
   const db = config.database;
@@ -38,8 +43,8 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   const dbArgs = { host: str(a.host) ?? 'localhost', port: Number(str(a.port) ?? 5432), user: str(a.user) ?? 'synapse_user', password, dbname: str(a.dbname ?? a.database) ?? 'synapse' };
   const baseUrl = opts.synapseUrl ?? clientBaseUrl(config.merged);
   if (!baseUrl) throw new WizardError('CONFIG_CONFLICT', 'The config has no HTTP listener with the "client" resource, so the Admin API cannot be found.', { hint: 'Pass --synapse-url http://127.0.0.1:8008 (where Synapse answers locally).' });
-  const exec = createExecutor(parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec'), parsePathMap(f['path-map'] ?? []));
-  const service = f.service ? createService(parseServiceSpec(f.service), { exec, configPath: paths[0], baseUrl }) : undefined;
+  const exec = createExecutor(co.synapseExec, co.pathMap);
+  const service = co.service ? createService(co.service, { exec, configPath: paths[0], baseUrl, startTimeoutMs: co.startTimeoutMs, stopTimeoutMs: co.stopTimeoutMs }) : undefined;
   return { opts, prompter: ui.prompter, emit: ui.emit, config, configPath: paths[0]!, db: createSynapseDb(dbArgs), baseUrl, exec, service, createAdmin: (spec) => createPgAdmin(spec), found: {} };
 }
 

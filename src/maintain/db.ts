@@ -15,7 +15,7 @@ export interface SynapseDb {
 export function createSynapseDb(args: SynapseDbArgs): SynapseDb {
   const describe = () => `${args.user}@${args.host}:${args.port}/${args.dbname}`;
   const withClient = async <T>(fn: (c: pg.Client) => Promise<T>, database = args.dbname): Promise<T> => {
-    const c = new pg.Client({ host: args.host, port: args.port, user: args.user, password: args.password, database, connectionTimeoutMillis: 10_000 });
+    const c = new pg.Client({ host: args.host, port: args.port, user: args.user, password: args.password || undefined, database, connectionTimeoutMillis: 10_000 });
     c.on('error', () => undefined);
     try {
       await c.connect();
