@@ -20,6 +20,7 @@ files=(
   test/doctor-synapse.test.ts
   test/doctor-port.test.ts
   test/doctor-sandbox.test.ts
+  test/doctor-tty.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
