@@ -73,9 +73,9 @@ test('doctor on a SQLite homeserver before the port: auto_vacuum fixed, pending 
     assert.equal((after.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 560);
     after.close();
   } finally {
+    c.stop();
     execFileSync('umount', ['-l', dir]);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    c.stop();
   }
 });
 
