@@ -39,7 +39,7 @@ export function fakeTerminal(cols = 100, rows = 30): FakeTerminal {
   const input = new PassThrough() as FakeTerminal['input'];
   Object.assign(input, { isTTY: true, setRawMode: () => {} });
   const flush = async () => {
-    await settle();
+    await settle(70); // the flow screen draws progress and log lines every 40 ms
     await new Promise<void>((r) => term.write('', r));
   };
   const lines = () => {

@@ -11,6 +11,7 @@ function leftWidth(screenWidth: number): number {
   return Math.max(40, Math.min(56, Math.floor(screenWidth * 0.4)));
 }
 const MAX_LOG = 500;
+const DRAW_MS = 40;
 
 export class FlowView {
   private steps: StepView[] = [];
@@ -37,6 +38,7 @@ export class FlowView {
   private leftCols = 40;
   /** The detail pane follows its end (live log) until the admin scrolls up. */
   private pinned = true;
+  private pendingDraw?: NodeJS.Timeout;
 
   constructor(private readonly screen: blessed.Widgets.Screen, private readonly t: Theme, title = '') {
     this.title = title;
@@ -57,6 +59,7 @@ export class FlowView {
 
   destroy(): void {
     clearInterval(this.timer);
+    clearTimeout(this.pendingDraw);
     this.screen.removeListener('resize', this.onResize);
     for (const w of [this.header, this.list, this.detail, this.bars, this.help]) w.destroy();
   }
@@ -116,7 +119,13 @@ export class FlowView {
         this.done = { ok: e.ok, message: e.message, hint: e.hint };
         break;
     }
-    this.draw();
+    // a port can send hundreds of progress and log lines a second: draw those at most every DRAW_MS
+    if (e.event === 'progress' || e.event === 'log') this.drawSoon();
+    else this.draw();
+  }
+
+  private drawSoon(): void {
+    this.pendingDraw ??= setTimeout(() => this.draw(), DRAW_MS);
   }
 
   /** Whether a question is on screen (the app wires it to the prompter). */
@@ -170,6 +179,8 @@ export class FlowView {
   }
 
   private draw(): void {
+    clearTimeout(this.pendingDraw);
+    this.pendingDraw = undefined;
     if (this.follow) this.viewed = this.current;
     this.drawHeader(false);
     const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
