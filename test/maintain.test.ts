@@ -117,6 +117,13 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.equal(c.psql(`SELECT count(*) FROM events WHERE room_id = '${abandoned}'`, 'synapse'), '0');
     assert.equal(c.psql(`SELECT count(*) FROM rooms WHERE room_id = '${history}'`, 'synapse'), '1');
 
+    // --all-rooms takes every room the Admin API lists; --dry-run shows the counts and the plan, and changes nothing
+    const all = await maintain('purge', '--dry-run', '--all-rooms', '--before', String(Date.now() - 1000), '--admin-token-file', tokenFile);
+    assert.equal(all.code, 0, all.stdout + all.stderr);
+    const scope = reports(all, 'purge-scope')[0]!;
+    assert.deepEqual((scope.bars as { label: string }[]).map((b) => b.label), [history]);
+    assert.equal(stepStatuses(all.events).purge, 'planned');
+
     // VACUUM FULL refuses a running Synapse; VACUUM (ANALYZE) runs online and reports
     const refused = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local');
     assert.equal(refused.code, 1);

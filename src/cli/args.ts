@@ -147,6 +147,8 @@ Maintain flags (synapse-pg maintain TASK; the database comes from the config's d
   compress                 run synapse_auto_compressor when installed; says how to install it when not
       --admin-token-file F a server admin's access token (purge, rooms); prompted, hidden, when absent
       --synapse-url URL    Synapse's client listener (default: from the config's listeners)
+  maintain also takes --pg-admin (data directory, restore), --service/--synapse-exec (VACUUM FULL
+  stops and starts Synapse) and --sandbox (the practice homeserver after its cutover).
 
 Exit status: 0 done and verified, 1 a step failed or was declined, 2 bad usage, 130 interrupted.
 `;
