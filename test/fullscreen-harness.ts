@@ -2,7 +2,9 @@
 import { PassThrough, Writable } from 'node:stream';
 import xterm from '@xterm/headless';
 import type blessed from 'blessed';
+import { KeyRouter } from '../screens/fullscreen/keys.js';
 import { openScreen } from '../screens/fullscreen/terminal.js';
+import { makeTheme } from '../screens/fullscreen/theme.js';
 
 export const KEYS = { enter: '\r', up: '\x1b[A', down: '\x1b[B', ctrlC: '\x03', ctrlU: '\x15', backspace: '\x7f', pageDown: '\x1b[6~', pageUp: '\x1b[5~' } as const;
 
@@ -85,4 +87,26 @@ export function fakeTerminal(cols = 100, rows = 30): FakeTerminal {
       term.dispose();
     },
   };
+}
+
+/** The screen text without box borders and with whitespace collapsed, for sentences that wrap. */
+export function flat(text: string): string {
+  return text.replace(/[│┌┐└┘─]/g, ' ').replace(/\s+/g, ' ');
+}
+
+export const STEPS = [
+  { id: 'find-config', title: 'Find the Synapse config' },
+  { id: 'create-role', title: 'Create the database role' },
+  { id: 'pg-hba', title: 'Allow Synapse in pg_hba.conf' },
+  { id: 'database-config', title: 'Write the database: section' },
+];
+
+/** A screen on the fake terminal with what dialogs need: a key router, a theme and an AbortSignal. */
+export function withScreen(t: FakeTerminal, env: NodeJS.ProcessEnv = { TERM: 'xterm-256color' }) {
+  const screen = t.openScreen(env);
+  const abort = new AbortController();
+  const router = new KeyRouter(screen, () => abort.abort());
+  const theme = makeTheme(env);
+  const host = { screen, router, theme, signal: abort.signal, pause: () => abort.abort() };
+  return { screen, abort, router, theme, host };
 }

@@ -1,45 +1,15 @@
-// Render tests of the full-screen app: blessed on a fake terminal (@xterm/headless), asserting what is on screen after events and keys.
+// Render tests of the flow screen and dialogs: blessed on a fake terminal (@xterm/headless), asserting what is on screen after events and keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseCommandLine } from '../src/cli/args.js';
 import type { RunnerEvent } from '../src/core/events.js';
-import type { Detection } from '../src/status/detect.js';
-import { runApp, type CommandRunner } from '../screens/fullscreen/app.js';
 import { fullscreenPrompter } from '../screens/fullscreen/dialogs.js';
 import { FlowView } from '../screens/fullscreen/flow-view.js';
-import { KeyRouter } from '../screens/fullscreen/keys.js';
-import { MenuView } from '../screens/fullscreen/menu-view.js';
 import { closeScreen } from '../screens/fullscreen/terminal.js';
-import { makeTheme } from '../screens/fullscreen/theme.js';
-import { fakeTerminal, KEYS, settle, type FakeTerminal } from './fullscreen-harness.js';
-
-/** The screen text without box borders and with whitespace collapsed, for sentences that wrap. */
-function flat(text: string): string {
-  return text.replace(/[│┌┐└┘─]/g, ' ').replace(/\s+/g, ' ');
-}
+import { fakeTerminal, KEYS, settle, STEPS, withScreen } from './fullscreen-harness.js';
 
 const GREEN = 2;
 const RED = 1;
-
-const STEPS = [
-  { id: 'find-config', title: 'Find the Synapse config' },
-  { id: 'create-role', title: 'Create the database role' },
-  { id: 'pg-hba', title: 'Allow Synapse in pg_hba.conf' },
-  { id: 'database-config', title: 'Write the database: section' },
-];
 const DIFF = '--- homeserver.yaml\n+++ homeserver.yaml\n@@ -1,3 +1,3 @@\n database:\n-  name: sqlite3\n+  name: psycopg2\n';
-
-function withScreen(t: FakeTerminal, env: NodeJS.ProcessEnv = { TERM: 'xterm-256color' }) {
-  const screen = t.openScreen(env);
-  const abort = new AbortController();
-  const router = new KeyRouter(screen, () => abort.abort());
-  const theme = makeTheme(env);
-  const host = { screen, router, theme, signal: abort.signal, pause: () => abort.abort() };
-  return { screen, abort, router, theme, host };
-}
 
 test('the flow screen shows each step with its status, the plan with a coloured diff, the log and the keys', async () => {
   const t = fakeTerminal(100, 30);
@@ -171,111 +141,6 @@ test('a password is masked and validated as typed with the prompter rule', async
   }
 });
 
-const DETECTED: Detection = {
-  config: { paths: ['/etc/matrix-synapse/homeserver.yaml'], databaseFile: '/etc/matrix-synapse/homeserver.yaml', warnings: [] },
-  database: { engine: 'sqlite', path: '/var/lib/matrix-synapse/homeserver.db' },
-  synapse: { running: true, evidence: 'pid 42 from /run/matrix-synapse.pid is alive' },
-  postgres: { reachable: true, where: 'localhost:5432', evidence: 'accepting connections' },
-  cutover: { phase: 'downtime', journal: '/etc/matrix-synapse/.synapse-pg/cutover.json' },
-};
-
-test('the menu lists the six tasks, shows what it detected, and puts the sensible choice first', async () => {
-  const t = fakeTerminal(100, 30);
-  const { screen, theme, router, abort } = withScreen(t);
-  try {
-    const menu = new MenuView(screen, theme, '0.1.0');
-    let text = await t.screenText();
-    for (const item of ['First-time setup', 'Cutover from SQLite', 'Troubleshooting', 'Maintenance', 'Status', 'Sandbox']) assert.match(text, new RegExp(item));
-    menu.setDetection(DETECTED);
-    text = await t.screenText();
-    assert.match(text, /1\. Cutover from SQLite\s+\(suggested\)/);
-    assert.match(text, /2\. First-time setup/);
-    assert.match(text, /SQLite \/var\/lib\/matrix-synapse\/homeserver\.db/);
-    assert.match(text, /Synapse\s+running \(pid 42/);
-    assert.match(text, /PostgreSQL reachable at localhost:5432/);
-    assert.match(text, /unfinished, phase downtime/);
-    const choice = menu.choose(router, abort.signal);
-    await t.press(KEYS.down, KEYS.down, KEYS.enter);
-    assert.equal(await choice, 'doctor');
-    menu.destroy();
-  } finally {
-    closeScreen(screen);
-    t.dispose();
-  }
-});
-
-function appArgs(argv: string[]) {
-  return parseCommandLine(argv);
-}
-
-async function startApp(t: FakeTerminal, argv: string[], commands: Record<string, CommandRunner>, env: NodeJS.ProcessEnv = { TERM: 'xterm-256color', HOME: mkdtempSync(join(tmpdir(), 'spgw-fs-')) }) {
-  const abort = new AbortController();
-  let stderr = '';
-  const error = { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream;
-  const code = runApp(appArgs(argv), { abort, argv, version: '0.1.0', commands, plainUi: () => assert.fail('no plain mode here'), streams: { input: t.input, output: t.output, error }, env });
-  return { code, abort, stderr: () => stderr };
-}
-
-test('a menu item whose command is not implemented says so plainly, and q quits cleanly', async () => {
-  const t = fakeTerminal(100, 30);
-  try {
-    const app = await startApp(t, [], {});
-    await t.screenText();
-    await t.press('4', KEYS.enter);
-    const text = await t.screenText();
-    assert.match(flat(text), /"maintain" is not available in this version yet: nothing was run and nothing was changed\./);
-    await t.press(KEYS.enter);
-    assert.match(await t.screenText(), /What do you want to do\?/);
-    await t.press('q');
-    assert.equal(await app.code, 0);
-    const out = t.written();
-    assert.ok(out.lastIndexOf('\x1b[?1049l') > out.lastIndexOf('\x1b[?1049h'), 'back on the normal screen buffer');
-    assert.ok(out.lastIndexOf('\x1b[?25h') > out.lastIndexOf('\x1b[?25l'), 'cursor visible');
-  } finally {
-    t.dispose();
-  }
-});
-
-test('a failed flow offers retry (the flow runs again) and quit; Ctrl-C pauses, waits for the step, and says how to resume', async () => {
-  const t = fakeTerminal(100, 30);
-  try {
-    let runs = 0;
-    let stepDone!: () => void;
-    const setup: CommandRunner = async (_args, ui) => {
-      runs++;
-      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(0, 1), dryRun: false });
-      ui.emit({ event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'Find it.' });
-      if (runs === 1) {
-        ui.emit({ event: 'step', id: 'find-config', status: 'failed', message: 'Cannot read it.', hint: 'Run as root.', code: 'CONFIG_UNREADABLE' });
-        ui.emit({ event: 'done', ok: false, message: 'Find the Synapse config: Cannot read it.', hint: 'Run as root.' });
-        return { ok: false, message: 'Find the Synapse config: Cannot read it.', hint: 'Run as root.' };
-      }
-      await new Promise<void>((r) => (stepDone = r));
-      assert.equal(ui.signal.aborted, true, 'the flow sees the pause through its AbortSignal');
-      ui.emit({ event: 'done', ok: false, message: 'Stopped at your request during: Find the Synapse config.' });
-      return { ok: false, message: 'Stopped at your request during: Find the Synapse config.' };
-    };
-    const app = await startApp(t, ['setup'], { setup });
-    let text = await t.screenText();
-    assert.match(flat(text), /Stopped: Find the Synapse config: Cannot read it\./);
-    assert.match(flat(text), /What to do: Run as root\./);
-    assert.match(text, /1\. Retry/);
-    await t.press(KEYS.enter);
-    text = await t.screenText();
-    assert.equal(runs, 2);
-    assert.match(text, /checking\s+Find the Synapse config/);
-    await t.press(KEYS.ctrlC);
-    assert.match(flat(await t.screenText()), /Pausing: the current step finishes its atomic action first/);
-    stepDone();
-    assert.equal(await app.code, 130);
-    assert.match(app.stderr(), /paused safely/);
-    assert.match(app.stderr(), /To resume, run: synapse-pg setup/);
-    assert.ok(t.written().endsWith('') && t.written().lastIndexOf('\x1b[?1049l') > t.written().lastIndexOf('\x1b[?1049h'));
-  } finally {
-    t.dispose();
-  }
-});
-
 test('NO_COLOR: a diff is shown without colours (signs only)', async () => {
   const t = fakeTerminal(100, 30);
   const { screen, theme } = withScreen(t, { TERM: 'xterm-256color', NO_COLOR: '1' });
@@ -335,107 +200,6 @@ test('resizing redraws the flow screen at the new size', async () => {
     view.destroy();
   } finally {
     closeScreen(screen);
-    t.dispose();
-  }
-});
-
-test('commands without steps (status) show their report full width; sandbox asks for its action from the menu', async () => {
-  const t = fakeTerminal(100, 30);
-  try {
-    const seen: string[][] = [];
-    const status: CommandRunner = async (_a, ui) => {
-      ui.emit({ event: 'log', id: 'status', level: 'info', message: 'Synapse: not running (no pid file)' });
-      ui.emit({ event: 'done', ok: true, message: 'No cutover recorded.' });
-      return { event: 'status' };
-    };
-    const sandbox: CommandRunner = async (a, ui) => {
-      seen.push(a.positionals);
-      ui.emit({ event: 'done', ok: true, message: `sandbox ${a.positionals[0]} done` });
-      return { ok: true, message: 'ignored: the done event wins' };
-    };
-    const app = await startApp(t, [], { status, sandbox });
-    await t.screenText();
-    await t.press('5', KEYS.enter);
-    let text = await t.screenText();
-    assert.match(text, /^│Synapse: not running \(no pid file\)/m, 'the report starts at the left edge: no empty step list');
-    assert.match(flat(text), /Done: No cutover recorded\./);
-    await t.press(KEYS.enter); // back to the menu
-    await t.press('6', KEYS.enter);
-    text = await t.screenText();
-    assert.match(text, /Sandbox: what do you want to do\?/);
-    assert.match(text, /Show the practice homeserver/);
-    await t.press('2', KEYS.enter);
-    assert.match(flat(await t.screenText()), /Done: sandbox up done/);
-    assert.deepEqual(seen, [['up']]);
-    await t.press('2', KEYS.enter); // quit
-    assert.equal(await app.code, 0);
-  } finally {
-    t.dispose();
-  }
-});
-
-test('after a failure, Diagnose runs the doctor on the error and shows cause, evidence and fix; then the failed flow can run again', async () => {
-  const t = fakeTerminal(100, 30);
-  try {
-    let setupRuns = 0;
-    const errors: (string | undefined)[] = [];
-    const setup: CommandRunner = async (_a, ui) => {
-      setupRuns++;
-      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(1, 2), dryRun: false });
-      const ok = setupRuns > 1;
-      ui.emit({ event: 'done', ok, message: ok ? 'All steps verified.' : 'Create the database role: password authentication failed for user "synapse_user"' });
-      return {};
-    };
-    const doctor: CommandRunner = async (a, ui) => {
-      errors.push(a.flags.error);
-      ui.emit({ event: 'flow', id: 'doctor', title: 'Doctor', steps: [{ id: 'login', title: 'Synapse cannot log in' }], dryRun: false });
-      ui.emit({ event: 'step-start', id: 'login', title: 'Synapse cannot log in', why: 'The role password does not match.' });
-      ui.emit({ event: 'step', id: 'login', status: 'failed', message: 'Fix it by hand.' });
-      ui.emit({ event: 'finding', id: 'login', title: 'Synapse cannot log in', evidence: 'FATAL: password authentication failed', cause: 'The password in homeserver.yaml is not the role password.', fix: 'Run synapse-pg setup --set-password.', needsSynapseStopped: false, fixed: false });
-      ui.emit({ event: 'done', ok: false, message: '1 of 1 finding(s) left unfixed: login.' });
-      return {};
-    };
-    const app = await startApp(t, [], { setup, doctor });
-    await t.screenText();
-    await t.press(KEYS.enter); // First-time setup (suggested or first)
-    let text = flat(await t.screenText());
-    assert.match(text, /1\. Retry .* 2\. Diagnose this failure \(troubleshooting checks\)/);
-    await t.press('2', KEYS.enter);
-    text = flat(await t.screenText());
-    assert.deepEqual(errors, ['Create the database role: password authentication failed for user "synapse_user"']);
-    assert.match(text, /Cause: The password in homeserver\.yaml is not the role password\./);
-    assert.match(text, /Evidence: FATAL: password authentication failed/);
-    assert.match(text, /Fix: Run synapse-pg setup --set-password\./);
-    assert.match(text, /Back to First-time setup: run it again/);
-    await t.press('2', KEYS.enter); // 1 is Retry (the doctor), 2 is back to setup
-    text = flat(await t.screenText());
-    assert.equal(setupRuns, 2);
-    assert.match(text, /Done: All steps verified\./);
-    await t.press('2', KEYS.enter); // quit
-    assert.equal(await app.code, 0);
-  } finally {
-    t.dispose();
-  }
-});
-
-test('a second Ctrl-C stops without waiting for a stuck step, and says so', async () => {
-  const t = fakeTerminal(100, 30);
-  try {
-    const stuck: CommandRunner = async (_a, ui) => {
-      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(0, 1), dryRun: false });
-      ui.emit({ event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'Find it.' });
-      return new Promise(() => {});
-    };
-    const app = await startApp(t, ['setup'], { setup: stuck });
-    await t.screenText();
-    await t.press(KEYS.ctrlC);
-    assert.match(flat(await t.screenText()), /Ctrl-C again: stop now/);
-    await t.press(KEYS.ctrlC);
-    assert.equal(await app.code, 130);
-    assert.match(app.stderr(), /^synapse-pg: stopped\. Stopped without waiting for the current step to finish\./);
-    assert.match(app.stderr(), /may not have finished/);
-    assert.match(app.stderr(), /To resume, run: synapse-pg setup/);
-  } finally {
     t.dispose();
   }
 });

@@ -22,6 +22,7 @@ files=(
   test/doctor-sandbox.test.ts
   test/doctor-tty.test.ts
   test/fullscreen-render.test.ts
+  test/fullscreen-app.test.ts
   test/fullscreen-detect.test.ts
   test/fullscreen-tmux.test.ts
   test/fullscreen-cutover.test.ts
