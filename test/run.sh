@@ -28,5 +28,6 @@ files=(
   test/fullscreen-cutover.test.ts
   test/maintain-units.test.ts
   test/maintain.test.ts
+  test/maintain-disk.test.ts
 )
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${files[@]}"
