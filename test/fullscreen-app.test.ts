@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../src/cli/args.js';
 import type { Detection } from '../src/status/detect.js';
-import { runApp, type CommandRunner } from '../screens/fullscreen/app.js';
+import { runApp, wantsFullscreen, type CommandRunner } from '../screens/fullscreen/app.js';
 import { MenuView } from '../screens/fullscreen/menu-view.js';
 import { closeScreen } from '../screens/fullscreen/terminal.js';
 import { fakeTerminal, flat, KEYS, STEPS, withScreen, type FakeTerminal } from './fullscreen-harness.js';
@@ -215,4 +215,21 @@ test('a second Ctrl-C stops without waiting for a stuck step, and says so', asyn
   } finally {
     t.dispose();
   }
+});
+
+test('the full screen is for the menu and for commands that ask; reports and --plain/--json/--yes stay line by line', () => {
+  const tty = { input: { isTTY: true }, output: { isTTY: true, columns: 120, rows: 40 } } as unknown as Parameters<typeof wantsFullscreen>[1];
+  const pipe = { input: { isTTY: false }, output: { isTTY: false } } as unknown as Parameters<typeof wantsFullscreen>[1];
+  const wants = (argv: string[], s = tty) => wantsFullscreen(parseCommandLine(argv), s);
+  assert.equal(wants([]), true);
+  assert.equal(wants([], pipe), true, 'the menu itself explains why it cannot run without a terminal');
+  assert.equal(wants(['setup']), true);
+  assert.equal(wants(['cutover', '--sandbox']), true);
+  assert.equal(wants(['maintain']), true);
+  assert.equal(wants(['setup'], pipe), false);
+  for (const flag of ['--plain', '--json', '--yes']) assert.equal(wants(['setup', flag]), false, flag);
+  assert.equal(wants(['status']), false);
+  assert.equal(wants(['sandbox']), false);
+  assert.equal(wants(['sandbox', 'up']), true);
+  assert.equal(wants(['maintain', 'report']), false);
 });

@@ -46,7 +46,9 @@ type Outcome =
 /** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
 export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
   if (args.command === 'menu') return true;
-  if (args.command === 'status') return false; // a read-only report: printed, so it stays in the scrollback
+  // read-only reports (status, sandbox status, maintain report) are printed, so they stay in the scrollback
+  const action = args.positionals[0];
+  if (args.command === 'status' || (args.command === 'sandbox' && (action ?? 'status') === 'status') || (args.command === 'maintain' && action === 'report')) return false;
   const f = args.flags;
   return !f.plain && !f.json && !f.yes && !!streams.input.isTTY && !!streams.output.isTTY;
 }
