@@ -24,7 +24,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   if (!args.positionals.length && ui.prompter.interactive) {
     args = { ...args, positionals: [await ui.prompter.select({ message: 'Which maintenance task?', options: TASK_CHOICES, initial: 'report' })] };
   }
-  const opts = maintainOptions(args, env);
+  const opts = maintainOptions(args);
   const f = args.flags;
   // cutover's options: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
   const co = await cutoverOptions(args, env);

@@ -16,7 +16,7 @@ export function parseBefore(value: string, now = Date.now()): number {
   return t;
 }
 
-export function maintainOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): MaintainOptions {
+export function maintainOptions(args: ParsedArgs): MaintainOptions {
   const f = args.flags;
   const task = args.positionals[0] ?? 'report';
   if (!(MAINTAIN_TASKS as readonly string[]).includes(task)) {
@@ -24,7 +24,6 @@ export function maintainOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = proce
   }
   const top = f.top === undefined ? 15 : Number(f.top);
   if (!Number.isInteger(top) || top < 1) throw new WizardError('BAD_INPUT', `--top "${f.top}" is not a positive number.`, { hint: 'For example --top 20.' });
-  void env;
   return {
     task: task as MaintainTask,
     backupFile: f['backup-file'],
