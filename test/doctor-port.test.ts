@@ -144,3 +144,35 @@ test('doctor --log maps every known error text to its finding, counting the rows
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('doctor: "invalid input syntax for type bigint" (FAILURES 21) runs PRAGMA integrity_check: a damaged file is named, a sound one cleared', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-corrupt-'));
+  try {
+    const cfg = sqliteConfig(dir);
+    const path = join(dir, 'homeserver.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE received_transactions (transaction_id TEXT, origin TEXT, ts BIGINT); CREATE INDEX rt_origin ON received_transactions(origin)');
+    const ins = db.prepare('INSERT INTO received_transactions VALUES (?, ?, ?)');
+    for (let i = 0; i < 300; i++) ins.run(`txn${i}`, `${'server'.repeat(30)}${i}.example`, i);
+    const root = (db.prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'rt_origin'`).get() as { rootpage: number }).rootpage;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const text = 'psycopg2.errors.InvalidTextRepresentation: invalid input syntax for type bigint: "Xk"';
+    const env = { PGHOST: join(dir, 'nowhere'), PGPORT: '1' };
+
+    const sound = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--error', text], { env });
+    assert.deepEqual(findings(sound.events), { 'sqlite-corrupt': true }, sound.stdout);
+    assert.match(String(finding(sound.events, 'sqlite-corrupt').evidence), /finds it healthy now/);
+
+    // a damaged b-tree page header, as a crash or a copy taken mid-write leaves it
+    const bytes = readFileSync(path);
+    bytes.fill(7, (root - 1) * pageSize, (root - 1) * pageSize + 12);
+    writeFileSync(path, bytes);
+    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--error', text], { env });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(findings(r.events), { 'sqlite-corrupt': false });
+    assert.match(String(finding(r.events, 'sqlite-corrupt').evidence), /PRAGMA integrity_check on \S+homeserver\.db: .*(malformed|corrupt|btreeInitPage|Page \d+)/i);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -16,6 +16,7 @@ import { publicSchema } from './public-schema.js';
 import { roleMissing, rolePassword } from './role.js';
 import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
+import { sqliteIntegrity } from './sqlite-integrity.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
 import { tuning } from './tuning.js';
@@ -40,6 +41,7 @@ export const DIAGNOSES: Diagnosis[] = [
   schemaVersion,
   backgroundUpdates,
   autoVacuum,
+  sqliteIntegrity,
   diskSpace,
   keepalives,
   tuning,

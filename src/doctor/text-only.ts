@@ -1,4 +1,4 @@
-// Failures known only from their text (a log or a pasted error): FAILURES 14, 15, 18-21. The doctor explains; the admin fixes.
+// Failures known only from their text (a log or a pasted error): FAILURES 14, 15, 18-20. The doctor explains; the admin fixes.
 import type { DoctorContext } from './context.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis, Finding } from './types.js';
@@ -37,7 +37,6 @@ const KNOWN: Known[] = [
   { id: 'port-dropped-rows', rank: 66, title: 'The port dropped rows holding NUL characters', patterns: [NUL_ROW, SEARCH_ROW], cause: 'PostgreSQL text cannot hold \\u0000, so synapse_port_db drops those rows (event_search is rebuilt by Synapse).', fix: 'tell the affected users; the rows named cannot be moved as they are (the counts are in the evidence)', summarize: droppedRows },
   { id: 'port-invalid-utf8', rank: 64, title: 'A SQLite row holds invalid UTF-8', patterns: [/invalid byte sequence for encoding "UTF8"/], cause: 'SQLite accepted bytes that are not UTF-8; PostgreSQL refuses them (matrix-org/synapse#3538).', fix: 'find the row named in the port log and fix or delete it in a copy of the SQLite file; there is no official fix' },
   { id: 'port-old-script', rank: 65, title: 'A bug of an older port script', patterns: [/column "[^"]+" is of type boolean but expression is of type integer/, /integer out of range/], cause: 'Older synapse_port_db versions mistyped some columns.', fix: 'port with a current Synapse' },
-  { id: 'sqlite-corrupt', rank: 63, title: 'The SQLite file may be corrupt', patterns: [/invalid input syntax for type bigint/], cause: 'A value that should be a number is not (matrix-org/synapse#15225): suspected SQLite corruption.', fix: 'run sqlite3 homeserver.db "PRAGMA integrity_check" and restore a backup if it reports damage' },
 ];
 
 function diagnosis(k: Known): Diagnosis {
