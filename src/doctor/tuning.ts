@@ -55,13 +55,21 @@ export async function currentSettings(ctx: DoctorContext): Promise<{ values: Rec
   return { values, context: Object.fromEntries(rows.map((r) => [r.name, r.context])), pending: rows.filter((r) => r.pending_restart).map((r) => r.name), maxConnections: Number(by.max_connections!.setting) };
 }
 
+/** The memory read here is the server's only when PostgreSQL runs on this machine (local psql, a container here, a loopback URL). */
+function serverIsHere(ctx: DoctorContext): boolean {
+  const spec = ctx.setup.opts.pgAdmin;
+  if (spec.kind !== 'url') return true;
+  const host = new URL(spec.url).hostname.replace(/^\[|\]$/g, '');
+  return host === '' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 export const tuning: Diagnosis = {
   id: 'tuning',
   rank: 90,
   title: "PostgreSQL's memory settings do not fit this host",
   patterns: [],
   async diagnose(ctx) {
-    if (!ctx.onPostgres) return undefined;
+    if (!ctx.onPostgres || !serverIsHere(ctx)) return undefined;
     const mem = hostMemory();
     const cur = await currentSettings(ctx);
     const rec = recommend(mem, cur.maxConnections);
