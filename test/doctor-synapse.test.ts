@@ -1,4 +1,4 @@
-// Doctor with the real Synapse (Debian sid chroot): it refuses a C.UTF-8 database (FAILURES 6) and a sequence behind stream_positions (16)
+// Doctor with the real Synapse (Debian sid chroot): it refuses a C.UTF-8 database (FAILURES 6: allowed by choice, then recreated) and a sequence behind stream_positions (16)
 // for real; the doctor fixes both with Synapse stopped and proves it by starting Synapse. Then, back on SQLite before a port:
 // the PostgreSQL database Synapse initialised (17) and pending background updates run with Synapse's own tool (12).
 import { test } from 'node:test';
@@ -21,7 +21,7 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
-test('doctor with the real Synapse: wrong locale, missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
+test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recreated with its real schema), missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
   const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
@@ -39,13 +39,28 @@ test('doctor with the real Synapse: wrong locale, missing keepalives, stream_pos
 
     await assert.rejects(service.start(), 'Synapse refuses the C.UTF-8 database');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/);
+    // The admin's choice first: allow_unsafe_locale, where Synapse reads it (it starts, and creates its schema in the C.UTF-8 database)
+    const r0 = await doctor('allow-unsafe-locale');
+    assert.equal(r0.code, 0, r0.stdout + r0.stderr);
+    assert.deepEqual(findings(r0.events), { 'database-locale': true, keepalives: true });
+    assert.ok(r0.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r0.stdout);
+    assert.equal(await health(files.baseUrl), true);
+    assert.ok(Number(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse')) > 100, 'Synapse created its schema');
+
+    // Then the safe path on that real Synapse database: stopped, dumped, recreated with C, restored, counted, swapped
+    await service.stop();
+    const withKeepalives = { ...args, keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
+    writeFileSync(files.configPathHost, setDatabaseSection(sqliteText, { name: 'psycopg2', args: withKeepalives }));
+    rmSync(files.logPathHost, { force: true });
+    await assert.rejects(service.start(), 'without allow_unsafe_locale Synapse refuses it again');
     const r1 = await doctor();
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
-    assert.deepEqual(findings(r1.events), { 'database-locale': true, keepalives: true });
+    assert.deepEqual(findings(r1.events), { 'database-locale': true });
+    const step = r1.events.find((e) => e.event === 'step' && e.id === 'database-locale')!;
+    assert.match(String(step.message), /Recreated synapse and restored it: \d+ tables, \d+ rows, every table's count equal/);
     assert.ok(r1.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r1.stdout);
     assert.equal(await health(files.baseUrl), true);
     assert.equal(c.psql(`SELECT datcollate || ' ' || datctype FROM pg_database WHERE datname = 'synapse'`), 'C C');
-    assert.ok(Number(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse')) > 100, 'Synapse created its schema');
 
     // stream_positions ahead of events_stream_seq, as synapse_port_db leaves it (eh/18544)
     await service.stop();

@@ -45,7 +45,8 @@ export class SynapseControl {
     if (!service || (!anyFixed && !this.stoppedByUs)) return undefined;
     const named = this.ctx.opts.serviceGiven;
     const running = await this.running();
-    const start = this.stoppedByUs || (named && running === false && this.startWanted);
+    // a Synapse that is down (it failed to start on what was just fixed) is started when the admin named how it runs
+    const start = this.stoppedByUs || (named && running === false && (this.startWanted || this.restartWanted));
     const restart = named && running === true && this.restartWanted;
     if (!start && !restart) {
       if (this.restartWanted && running) this.log('warn', 'Restart Synapse so that it reads the edited database: section.');
