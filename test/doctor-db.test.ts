@@ -1,8 +1,8 @@
 // Doctor on the database itself, real clusters: wrong locale/encoding (FAILURES 6, 7) both ways, and server_name (22).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
@@ -13,8 +13,12 @@ import { runCli } from './helpers/cli.js';
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 const KEEPALIVES = { keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function config(args: Record<string, unknown>, serverName = 'example.org'): { path: string; text: string } {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-'));
+  dirs.push(dir);
   const text = setDatabaseSection(readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/gen', dir).replace('"example.org"', `"${serverName}"`), { name: 'psycopg2', args });
   const path = join(dir, 'homeserver.yaml');
   writeFileSync(path, text, { mode: 0o640 });

@@ -1,8 +1,8 @@
 // Doctor on the network and the server, real clusters: listen_addresses (FAILURES 10), Docker's networks in pg_hba.conf, the wrong port, PostgreSQL 14 (8), tuning.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,8 +14,12 @@ import { runCli } from './helpers/cli.js';
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 const KEEPALIVES = { keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function config(args: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-'));
+  dirs.push(dir);
   const path = join(dir, 'homeserver.yaml');
   writeFileSync(path, setDatabaseSection(readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/gen', dir), { name: 'psycopg2', args }), { mode: 0o640 });
   return path;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
@@ -56,10 +56,10 @@ function inTerminal(argv: string[], env: Record<string, string>, answers: [strin
 
 test('doctor in a terminal asks before each fix: "No" leaves the config alone, "Yes" applies and verifies', async () => {
   const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-tty-'));
   try {
     const password = randomBytes(15).toString('base64url');
     c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${password}'; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
-    const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-tty-'));
     const cfg = join(dir, 'homeserver.yaml');
     const text = setDatabaseSection(readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/gen', dir), { name: 'psycopg2', args: { user: 'synapse_user', password, dbname: 'synapse', host: 'localhost', port: c.port } });
     writeFileSync(cfg, text);
@@ -80,5 +80,6 @@ test('doctor in a terminal asks before each fix: "No" leaves the config alone, "
     assert.match(readFileSync(cfg, 'utf8'), /keepalives_count: 3/);
   } finally {
     c.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,8 +1,8 @@
 // Doctor end to end on real clusters: a healthy system has no findings; --dry-run changes nothing; auth and role failures fixed and proven by logging in.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,8 +14,12 @@ import { runCli } from './helpers/cli.js';
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 
 /** Synapse's generated homeserver.yaml with a psycopg2 database: section (args given as they are). */
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function config(args: Record<string, unknown>): { path: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-'));
+  dirs.push(dir);
   const text = setDatabaseSection(readFileSync(FIXTURE, 'utf8').replaceAll('/tmp/gen', dir), { name: 'psycopg2', args });
   const path = join(dir, 'homeserver.yaml');
   writeFileSync(path, text, { mode: 0o640 });
