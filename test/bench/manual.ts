@@ -1,0 +1,90 @@
+// The official procedure by hand ("Using Postgres" in Synapse's docs), each command timed: the baseline the wizard is held to.
+import { rename, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { runArgv, type ExecResult } from '../../src/adapters/exec.js';
+import { createPgAdmin } from '../../src/adapters/pg-admin.js';
+import { health } from '../../src/synapse/client.js';
+import type { ScenarioHomeserver } from './homeserver.js';
+import { watchHealth } from './health-watch.js';
+
+export interface ManualResult {
+  /** Each command in order, ms. */
+  steps: { name: string; ms: number }[];
+  phase1Ms: number;
+  downtimeMs: number;
+  /** synapse_port_db's own time in each phase. */
+  portSnapshotMs: number;
+  portLiveMs: number;
+}
+
+export const DB = { user: 'synapse_user', name: 'synapse' };
+
+function must(r: ExecResult, what: string): ExecResult {
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode ?? r.spawnError}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
+  return r;
+}
+
+export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void): Promise<ManualResult> {
+  const steps: ManualResult['steps'] = [];
+  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const r = await f();
+    steps.push({ name, ms: Date.now() - t0 });
+    log(`  manual: ${name} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  };
+  const inside = (p: string) => hs.exec.toInside(p);
+  const snapshot = join(hs.dir, 'homeserver.db.snapshot');
+  const pgConfig = join(hs.dir, 'homeserver-postgres.yaml');
+  const password = `bench-${Date.now()}`;
+  const watch = watchHealth(hs.baseUrl);
+  try {
+    const t0 = Date.now();
+    await timed('create role and database', async () => {
+      const admin = createPgAdmin({ kind: 'url', url: hs.superuserUrl() });
+      try {
+        await admin.exec(`CREATE ROLE ${DB.user} LOGIN PASSWORD '${password}'`);
+        await admin.exec(`CREATE DATABASE ${DB.name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0 OWNER ${DB.user}`);
+      } finally {
+        await admin.close();
+      }
+    });
+    await timed('write homeserver-postgres.yaml', async () => {
+      const doc = parseDocument(await readFile(hs.configPath, 'utf8'));
+      doc.set('database', { name: 'psycopg2', args: { user: DB.user, password, dbname: DB.name, host: '127.0.0.1', port: hs.pg.port, cp_min: 5, cp_max: 10 } });
+      await writeFile(pgConfig, doc.toString(), { mode: 0o640 });
+    });
+    await timed('sqlite3 .backup (snapshot)', async () => must(await runArgv(['sqlite3', hs.sqlitePath, `.backup ${snapshot}`]), 'sqlite3 .backup'));
+    const portSnapshotMs = await timed('synapse_port_db on the snapshot', async () => {
+      const t = Date.now();
+      must(await hs.exec.run(['synapse_port_db', '--sqlite-database', inside(snapshot), '--postgres-config', inside(pgConfig)]), 'synapse_port_db on the snapshot');
+      return Date.now() - t;
+    });
+    const phase1Ms = Date.now() - t0;
+    const stopAt = Date.now();
+    await timed('synctl stop', async () => must(await hs.exec.run(['synctl', 'stop', inside(hs.configPath)]), 'synctl stop'));
+    const portLiveMs = await timed('synapse_port_db on the live file', async () => {
+      const t = Date.now();
+      must(await hs.exec.run(['synapse_port_db', '--sqlite-database', inside(hs.sqlitePath), '--postgres-config', inside(pgConfig)]), 'synapse_port_db on the live file');
+      return Date.now() - t;
+    });
+    await timed('mv configs', async () => {
+      await rename(hs.configPath, join(hs.dir, 'homeserver-old-sqlite.yaml'));
+      await rename(pgConfig, hs.configPath);
+    });
+    await timed('synctl start, until /health answers', async () => {
+      must(await hs.exec.run(['synctl', 'start', inside(hs.configPath)]), 'synctl start');
+      for (const deadline = Date.now() + 180_000; !(await health(hs.baseUrl, { timeoutMs: 1000 })); ) {
+        if (Date.now() > deadline) throw new Error(`Synapse did not answer /health within 180 s on PostgreSQL\n${await hs.logTail()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const back = watch.backAfter(stopAt);
+    if (back === undefined) throw new Error('the /health observer never saw Synapse go down and come back');
+    return { steps, phase1Ms, downtimeMs: back - stopAt, portSnapshotMs, portLiveMs };
+  } finally {
+    await watch.stop();
+  }
+}

@@ -1,0 +1,77 @@
+// One table of figures, each target from issue 7 beside its figure (pass/miss, never asserted), and the same as JSON.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ManualResult } from './manual.js';
+import type { StartupResult } from './startup.js';
+import type { VerificationResult } from './verification.js';
+import type { WizardResult } from './wizard.js';
+
+export interface BenchResults {
+  startedAt: string;
+  host: { cpus: number; loadAverage: number[]; node: string };
+  traffic: { key: string; users: number; rooms: number; messages: number; sqliteBytes: number; seedMs: number; messagesPerSecond: number };
+  manual?: ManualResult;
+  wizard?: WizardResult;
+  verification?: VerificationResult;
+  startup?: StartupResult;
+  rows?: Row[];
+}
+
+export interface Row {
+  figure: string;
+  manual?: string;
+  wizard: string;
+  ratio?: string;
+  target: string;
+  verdict: 'pass' | 'miss' | '';
+}
+
+const s = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+const msText = (ms: number | undefined) => (ms === undefined ? '?' : `${Math.round(ms)} ms`);
+const verdict = (ok: boolean | undefined): Row['verdict'] => (ok === undefined ? '' : ok ? 'pass' : 'miss');
+
+export function rows(r: BenchResults): Row[] {
+  const out: Row[] = [];
+  const { manual: m, wizard: w, verification: v, startup: st } = r;
+  if (m && w) {
+    const p1 = w.phase1Ms / m.phase1Ms;
+    out.push({ figure: 'phase 1 (Synapse serving)', manual: s(m.phase1Ms), wizard: s(w.phase1Ms), ratio: p1.toFixed(2), target: 'wizard <= 1.10 x manual', verdict: verdict(p1 <= 1.1) });
+    out.push({ figure: '  synapse_port_db on the snapshot', manual: s(m.portSnapshotMs), wizard: s(w.portSnapshotMs), ratio: w.portSnapshotMs ? (w.portSnapshotMs / m.portSnapshotMs).toFixed(2) : '', target: '', verdict: '' });
+    const dt = w.downtimeMs / m.downtimeMs;
+    out.push({ figure: 'downtime (stop -> /health OK on PostgreSQL)', manual: s(m.downtimeMs), wizard: s(w.downtimeMs), ratio: dt.toFixed(2), target: 'wizard <= 1.10 x manual', verdict: verdict(dt <= 1.1) });
+    out.push({ figure: '  synapse_port_db in phase 2', manual: s(m.portLiveMs), wizard: s(w.portFinalMs), ratio: w.portFinalMs ? (w.portFinalMs / m.portLiveMs).toFixed(2) : '', target: '', verdict: '' });
+  }
+  if (w) {
+    const e = w.estimatedDowntimeMs;
+    const f = e === undefined ? undefined : Math.max(e / w.downtimeMs, w.downtimeMs / e);
+    out.push({ figure: "wizard's downtime estimate vs measured", wizard: `${s(e)} vs ${s(w.downtimeMs)}`, ratio: f === undefined ? '' : (e! / w.downtimeMs).toFixed(2), target: 'within a factor of 1.5', verdict: verdict(f === undefined ? false : f <= 1.5) });
+    out.push({ figure: 'wizard run, start to exit', wizard: s(w.totalMs), target: '', verdict: '' });
+    out.push({ figure: 'peak memory of the wizard (VmHWM)', wizard: w.peakRssBytes === undefined ? '?' : `${(w.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, target: '', verdict: '' });
+  }
+  if (v) {
+    const ratio = v.checkPortMs / Math.max(1, v.plainMs);
+    out.push({ figure: `port verification (${v.tables} tables, ${v.rows} rows)`, manual: `${msText(v.plainMs)} plain`, wizard: msText(v.checkPortMs), ratio: ratio.toFixed(2), target: 'wizard <= 2 x plain count(*)', verdict: verdict(ratio <= 2) });
+    out.push({ figure: '  plain count(*): SQLite + PostgreSQL', manual: `${msText(v.plainSqliteMs)} + ${msText(v.plainPostgresMs)}`, wizard: w?.verifyStepMs === undefined ? '' : `step ${msText(w.verifyStepMs)}`, target: '', verdict: '' });
+  }
+  if (st) {
+    out.push({ figure: 'start-up to first output (status --json)', wizard: msText(st.firstOutputMs), target: '<= 500 ms', verdict: verdict(st.firstOutputMs <= 500) });
+    out.push({ figure: "start-up to the full-screen menu's first paint", wizard: msText(st.menuPaintMs), target: '<= 500 ms', verdict: verdict(st.menuPaintMs === undefined ? undefined : st.menuPaintMs <= 500) });
+  }
+  return out;
+}
+
+export function table(rs: Row[]): string {
+  const head: Row = { figure: 'figure', manual: 'manual', wizard: 'wizard', ratio: 'w/m', target: 'target', verdict: '' };
+  const cols: (keyof Row)[] = ['figure', 'manual', 'wizard', 'ratio', 'target', 'verdict'];
+  const width = cols.map((c) => Math.max(...[head, ...rs].map((r) => String(r[c] ?? '').length)));
+  const line = (r: Row) => cols.map((c, i) => String(r[c] ?? '').padEnd(width[i]!)).join('  ').trimEnd();
+  return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...rs.map(line)].join('\n');
+}
+
+/** Writes results-<timestamp>.json into the cache directory; returns its path. */
+export async function writeResults(dir: string, r: BenchResults): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `results-${r.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFile(path, JSON.stringify(r, null, 2) + '\n');
+  return path;
+}

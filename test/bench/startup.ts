@@ -1,0 +1,70 @@
+// The wizard's start-up: time to the first line of `status --json --dry-run`, and to the full-screen menu's first paint in tmux.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAIN } from './wizard.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Spawn until the first byte on stdout. */
+function firstOutputMs(args: string[], cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...process.env, HOME: cwd, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let ms: number | undefined;
+    child.stdout.once('data', () => (ms = Number(process.hrtime.bigint() - t0) / 1e6));
+    child.on('error', reject);
+    child.on('close', () => (ms === undefined ? reject(new Error(`no output from ${args.join(' ')}`)) : resolve(ms)));
+  });
+}
+
+/** tmux new-session until capture-pane shows the main menu's question. */
+async function firstPaintMs(cwd: string): Promise<number> {
+  const socket = `spgw-bench-${process.pid}`;
+  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...a], { encoding: 'utf8' });
+  try {
+    const t0 = process.hrtime.bigint();
+    tmux('new-session', '-d', '-s', 'menu', '-x', '120', '-y', '40', '-c', cwd, '-e', `HOME=${cwd}`, '-e', 'TERM=xterm-256color', '-e', 'NCURSES_NO_UTF8_ACS=1', `${process.execPath} ${MAIN}`);
+    for (;;) {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (/What do you want to do\?/.test(tmux('capture-pane', '-p', '-t', 'menu'))) return ms;
+      if (ms > 10_000) throw new Error('the full-screen menu did not appear within 10 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* already gone */
+    }
+    rmSync(join(`/tmp/tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+  }
+}
+
+export interface StartupResult {
+  firstOutputMs: number;
+  firstOutputRuns: number[];
+  menuPaintMs?: number;
+  menuPaintRuns: number[];
+}
+
+export async function timeStartup(runs: number, log: (m: string) => void): Promise<StartupResult> {
+  const cwd = mkdtempSync(join(tmpdir(), 'spgw-bench-startup-'));
+  try {
+    const out: number[] = [];
+    for (let i = 0; i < runs; i++) out.push(await firstOutputMs(['status', '--json', '--dry-run'], cwd));
+    const paint: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      try {
+        paint.push(await firstPaintMs(cwd));
+      } catch (e) {
+        log(`  full-screen first paint not measured: ${(e as Error).message}`);
+        break;
+      }
+    }
+    return { firstOutputMs: median(out), firstOutputRuns: out, menuPaintMs: paint.length ? median(paint) : undefined, menuPaintRuns: paint };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}

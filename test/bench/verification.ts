@@ -1,0 +1,69 @@
+// The wizard's port verification (checkPort: row counts of every ported table, sequences, stream_positions) against the bare
+// cost of `SELECT count(*)` on the same tables on both sides, on the same files, caches equally warm.
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createPgAdmin } from '../../src/adapters/pg-admin.js';
+import { checkPort } from '../../src/cutover/verify-port.js';
+import { IGNORED_TABLES, SCHEMA_TABLES } from '../../src/cutover/tables.js';
+
+export interface VerificationResult {
+  tables: number;
+  rows: number;
+  /** Best of `runs` runs each. */
+  checkPortMs: number;
+  plainSqliteMs: number;
+  plainPostgresMs: number;
+  plainMs: number;
+  mismatches: number;
+}
+
+const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
+
+async function plainCounts(sqlite: string, url: string, tables: string[]): Promise<{ sqliteMs: number; pgMs: number; rows: number }> {
+  let rows = 0;
+  const t0 = Date.now();
+  const db = new Database(sqlite, { readonly: true, fileMustExist: true });
+  try {
+    for (const t of tables) rows += Number((db.prepare(`SELECT count(*) AS n FROM ${quote(t)}`).get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
+  const t1 = Date.now();
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (const t of tables) await c.query(`SELECT count(*) FROM ${quote(t)}`);
+  } finally {
+    await c.end();
+  }
+  return { sqliteMs: t1 - t0, pgMs: Date.now() - t1, rows };
+}
+
+/** `sqlite` is the file the wizard compared (its final snapshot); `url` reaches the ported database as a superuser. */
+export async function timeVerification(sqlite: string, superuserUrl: string, dbName: string, runs = 3): Promise<VerificationResult> {
+  const admin = createPgAdmin({ kind: 'url', url: superuserUrl });
+  const dbUrl = new URL(superuserUrl);
+  dbUrl.pathname = `/${dbName}`;
+  try {
+    const pgTables = new Set((await admin.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'`, dbName)).map((r) => r.t));
+    const db = new Database(sqlite, { readonly: true, fileMustExist: true });
+    const sqTables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).all() as { name: string }[]).map((r) => r.name);
+    db.close();
+    const tables = sqTables.filter((t) => pgTables.has(t) && !IGNORED_TABLES.has(t) && !SCHEMA_TABLES.has(t)).sort();
+    let best = { check: Infinity, sqlite: Infinity, pg: Infinity };
+    let rows = 0;
+    let mismatches = 0;
+    for (let i = 0; i < runs; i++) {
+      const p = await plainCounts(sqlite, dbUrl.toString(), tables);
+      rows = p.rows;
+      const t0 = Date.now();
+      const c = await checkPort(admin, dbName, sqlite, {});
+      const checkMs = Date.now() - t0;
+      mismatches = c.mismatches.length;
+      best = { check: Math.min(best.check, checkMs), sqlite: Math.min(best.sqlite, p.sqliteMs), pg: Math.min(best.pg, p.pgMs) };
+    }
+    return { tables: tables.length, rows, checkPortMs: best.check, plainSqliteMs: best.sqlite, plainPostgresMs: best.pg, plainMs: best.sqlite + best.pg, mismatches };
+  } finally {
+    await admin.close();
+  }
+}
