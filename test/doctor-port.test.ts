@@ -6,7 +6,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startCluster } from './helpers/cluster.js';
+import { createExecutor } from '../src/adapters/exec.js';
+import { generateHomeserver } from '../src/sandbox/homeserver.js';
+import { freePort, startCluster } from './helpers/cluster.js';
+import { requireSynapseChroot } from './helpers/synapse.js';
 import { runCli } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
@@ -174,5 +177,35 @@ test('doctor: "invalid input syntax for type bigint" (FAILURES 21) runs PRAGMA i
     assert.match(String(finding(r.events, 'sqlite-corrupt').evidence), /PRAGMA integrity_check on \S+homeserver\.db: .*(malformed|corrupt|btreeInitPage|Page \d+)/i);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('doctor: a SQLite file the tools may not write (FAILURES 14), reproduced with Synapse\'s own update tool on a read-only mount', async () => {
+  const chroot = requireSynapseChroot();
+  const exec = createExecutor({ kind: 'chroot', dir: chroot });
+  const files = await generateHomeserver(exec, { serverName: `doctorro${process.pid}.test`, port: await freePort() });
+  let mounted = false;
+  try {
+    const made = await exec.run(['update_synapse_database', '--database-config', files.configPathInside], { timeoutMs: 120_000 });
+    assert.equal(made.exitCode, 0, made.stderr);
+    // as for uid 991 in Docker on a root-owned copy: the file cannot be written (root is stopped only by a read-only mount)
+    execFileSync('mount', ['--bind', files.sqlitePathHost, files.sqlitePathHost]);
+    mounted = true;
+    execFileSync('mount', ['-o', 'remount,bind,ro', files.sqlitePathHost]);
+    const refused = await exec.run(['update_synapse_database', '--database-config', files.configPathInside], { timeoutMs: 120_000 });
+    const log = join(files.dirHost, 'update.log');
+    writeFileSync(log, refused.stderr + refused.stdout);
+    assert.match(readFileSync(log, 'utf8'), /sqlite3\.OperationalError: attempt to write a readonly database/);
+
+    const r = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', log], { env: { PGHOST: join(files.dirHost, 'nowhere'), PGPORT: '1' }, timeoutMs: 120_000 });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const found = findings(r.events);
+    assert.equal(found['sqlite-readonly'], false, r.stdout);
+    assert.match(String(finding(r.events, 'sqlite-readonly').evidence), new RegExp(`As root \\(chroot \\S+\\): ${files.sqlitePathInside.replace(/[.]/g, '\\.')} is not writable`));
+    // nothing else but the background updates its own run could not finish on the read-only file
+    assert.deepEqual(Object.keys(found).filter((k) => k !== 'sqlite-readonly' && k !== 'sqlite-background-updates'), []);
+  } finally {
+    if (mounted) execFileSync('umount', ['-l', files.sqlitePathHost]);
+    rmSync(files.dirHost, { recursive: true, force: true });
   }
 });

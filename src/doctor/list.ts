@@ -17,6 +17,7 @@ import { roleMissing, rolePassword } from './role.js';
 import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
 import { sqliteIntegrity } from './sqlite-integrity.js';
+import { sqliteReadonly } from './sqlite-readonly.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
 import { tuning } from './tuning.js';
@@ -42,6 +43,7 @@ export const DIAGNOSES: Diagnosis[] = [
   backgroundUpdates,
   autoVacuum,
   sqliteIntegrity,
+  sqliteReadonly,
   diskSpace,
   keepalives,
   tuning,
