@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, connect, type Server } from 'node:net';
 import pg from 'pg';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { hostMemory, recommend } from '../src/doctor/tuning.js';
@@ -98,6 +99,51 @@ test('doctor: PostgreSQL not listening on the configured address (FAILURES 10) a
     assert.equal(dns.code, 1, dns.stdout);
     assert.deepEqual(findings(dns.events), { 'listen-addresses': false });
     assert.match(String(finding(dns.events, 'listen-addresses').evidence), /The host name synapse-db\.invalid in database\.args does not resolve here/);
+  } finally {
+    c.stop();
+  }
+});
+
+/**
+ * Only PostgreSQL 15 installs here, so an older server is imitated at the wire: a TCP proxy in front of the real cluster that rewrites
+ * the server_version_num it reports (same length, so every message stays valid). Synapse's config points at the proxy's port, as when
+ * Synapse reaches another cluster than the admin thinks (eh/19284).
+ */
+function versionProxy(port: number, real: string, fake: string): Promise<{ server: Server; port: number }> {
+  const from = Buffer.from(real);
+  const to = Buffer.from(fake);
+  return new Promise((resolve) => {
+    const server = createServer((client) => {
+      const upstream = connect(port, '127.0.0.1');
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(from); i >= 0; i = chunk.indexOf(from, i + 1)) to.copy(chunk, i);
+        client.write(chunk);
+      });
+      upstream.on('end', () => client.end());
+    });
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
+  });
+}
+
+test('doctor: a server older than 14 on the connection Synapse uses (FAILURES 8) is named with the version that connection reports', async () => {
+  const c = await startCluster();
+  try {
+    const password = randomBytes(15).toString('base64url');
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${password}'; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+    const real = c.psql('SHOW server_version_num');
+    const proxy = await versionProxy(c.port, real, `13${real.slice(2)}`);
+    try {
+      const cfg = config({ user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: proxy.port, ...KEEPALIVES });
+      const r = await doctor(c, cfg, '--error', 'RuntimeError: Synapse requires PostgreSQL 14 or above.');
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(findings(r.events)['pg-too-old'], false, r.stdout);
+      assert.match(String(finding(r.events, 'pg-too-old').evidence), new RegExp(`over Synapse's own connection \\(127\\.0\\.0\\.1:${proxy.port}, address 127\\.0\\.0\\.1\\) says 13${real.slice(2)}`));
+    } finally {
+      proxy.server.close();
+    }
   } finally {
     c.stop();
   }
