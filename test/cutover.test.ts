@@ -2,7 +2,7 @@
 // moved from SQLite to PostgreSQL; a SIGKILL in the middle of phase 1 is survived; every message comes back from PostgreSQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +22,19 @@ after(async () => {
   await hs?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
+
+/** Pids of Synapse's tools (synapse_port_db, update_synapse_database) whose arguments end with `suffix`. */
+function toolPids(suffix: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+    return args.some((a) => /(synapse_port_db|update_synapse_database)$/.test(a)) && args.some((a) => a.endsWith(suffix)) && !args.includes('env') ? [Number(d)] : [];
+  });
+}
 
 /** Sends messages one after another until stopped; keeps the ids Synapse accepted. */
 function sender(h: PracticeHomeserver) {
@@ -51,15 +64,32 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   w.prepare(`INSERT INTO user_ips (user_id, access_token, device_id, ip, user_agent, last_seen) VALUES (?, 'not-a-token', NULL, '192.0.2.1', ?, ?)`).run(hs.users[0]!.userId, 'agent\u0000with a NUL', Date.now());
   w.close();
   const traffic = sender(hs);
-  // 1. Killed while synapse_port_db runs in phase 1 (it keeps running as an orphan; the rerun must deal with it).
+  try {
+    await moveWithTraffic(t, pwFile, traffic);
+  } finally {
+    await traffic.stop();
+  }
+});
+
+async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: string, traffic: ReturnType<typeof sender>): Promise<void> {
+  // 1. Killed while update_synapse_database builds the schema in PostgreSQL (phase 1): the tool goes on as an orphan, which
+  // the rerun must stop. The test freezes the orphan first (SIGSTOP), so it is certainly still there, half done, for the rerun.
   let killed = false;
+  let orphan: number | undefined;
   const first = await runWizard(cutoverFlags(hs, pwFile), (e, child) => {
-    // While update_synapse_database builds the schema in PostgreSQL: it goes on running as an orphan, which the rerun must stop.
     if (!killed && e.event === 'log' && e.id === 'port-snapshot' && /Creating the schema in PostgreSQL/.test(String(e.message))) {
       killed = true;
-      setTimeout(() => child.kill('SIGKILL'), 700);
+      void (async () => {
+        for (let i = 0; i < 100 && !orphan; i++) {
+          orphan = toolPids('homeserver-postgres.yaml')[0];
+          if (!orphan) await new Promise((r) => setTimeout(r, 20));
+        }
+        if (orphan) process.kill(orphan, 'SIGSTOP');
+        child.kill('SIGKILL');
+      })();
     }
   });
+  assert.ok(orphan, 'update_synapse_database was not running when the wizard was killed');
   assert.ok(killed, `the first run was never in the middle of the port:\n${describeRun(first)}`);
   assert.equal(first.signal, 'SIGKILL');
   assert.equal(JSON.parse(readFileSync(join(dirname(hs.configPath), '.synapse-pg', 'cutover.json'), 'utf8')).phase, 'phase1');
@@ -77,6 +107,7 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   assert.equal(done(second)?.ok, true);
   assert.match(logs(second).join('\n'), /Continuing the cutover started at/);
   assert.match(logs(second, 'port-snapshot').join('\n'), /A Synapse tool from an earlier, interrupted run is still running \(pid \d+, on \S+homeserver-postgres\.yaml\); stopping it/);
+  assert.equal(toolPids('homeserver-postgres.yaml').length, 0, 'the orphan is gone');
   assert.ok(traffic.sent.length >= 5, `only ${traffic.sent.length} messages were sent during phase 1`);
 
   // The estimate was shown before the downtime, and the downtime matched it within a factor of 2.
@@ -85,7 +116,8 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   assert.ok(est && measured, describeRun(second));
   const [e, m] = [Number(est[1]), Math.max(1, Number(measured[1]))];
   const p1 = /synapse_port_db took ([\d.]+) s/.exec(logs(second, 'port-snapshot').join('\n'));
-  t.diagnostic(`phase 1 port ${p1?.[1] ?? '?'} s; estimated downtime ${e} s, measured ${m} s; ${traffic.sent.length} messages sent during phase 1; second run ${(second.ms / 1000).toFixed(1)} s`);
+  const whole = /Phase 1 \(background updates, schema, port\) took ([\d.]+) s/.exec(logs(second, 'port-snapshot').join('\n'));
+  t.diagnostic(`phase 1 ${whole?.[1] ?? '?'} s (synapse_port_db ${p1?.[1] ?? '?'} s); estimated downtime ${e} s, measured ${m} s; ${traffic.sent.length} messages sent during phase 1; second run ${(second.ms / 1000).toFixed(1)} s`);
   assert.ok(e <= 2 * m + 1 && m <= 2 * e + 1, `estimate ${e} s vs measured ${m} s`);
 
   // The SQLite file: unchanged since Synapse stopped, no WAL left, and the wizard's journal says done.
@@ -132,4 +164,4 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
   const third = await runWizard(cutoverFlags(hs, pwFile));
   assert.equal(third.code, 0, describeRun(third));
   assert.equal(stepEvent(third, 'preflight')?.status, 'done');
-});
+}

@@ -82,6 +82,7 @@ export async function stopLeftoverTools(pathsInside: string[], log: (m: string) 
       log(`A Synapse tool from an earlier, interrupted run is still running (pid ${pid}, on ${path}); stopping it before going on.`);
       try {
         process.kill(pid, 'SIGTERM');
+        process.kill(pid, 'SIGCONT'); // a stopped process only acts on TERM once continued
       } catch {
         continue;
       }
