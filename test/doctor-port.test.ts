@@ -148,7 +148,7 @@ test('doctor --log maps every known error text to its finding, counting the rows
   }
 });
 
-test('doctor: "invalid input syntax for type bigint" (FAILURES 21) runs PRAGMA integrity_check: a damaged file is named, a sound one cleared', async () => {
+test('doctor: "invalid input syntax for type bigint" (FAILURES 21) runs PRAGMA integrity_check: a damaged file is named, a sound one cleared; invalid UTF-8 rows (19) found', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-corrupt-'));
   try {
     const cfg = sqliteConfig(dir);
@@ -165,6 +165,15 @@ test('doctor: "invalid input syntax for type bigint" (FAILURES 21) runs PRAGMA i
 
     const sound = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--error', text], { env });
     assert.deepEqual(findings(sound.events), { 'sqlite-corrupt': true }, sound.stdout);
+
+    // FAILURES 19 on the same file: bytes SQLite took as text that are not UTF-8, found by rowid
+    const w = new Database(path);
+    w.prepare(`INSERT INTO received_transactions VALUES (CAST(x'6f6bedb3b6' AS TEXT), 'a.example', 1)`).run();
+    w.close();
+    const utf8 = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--error', 'psycopg2.errors.CharacterNotInRepertoire: invalid byte sequence for encoding "UTF8": 0xed 0xb3 0xb6'], { env });
+    assert.equal(utf8.code, 1, utf8.stdout);
+    assert.deepEqual(findings(utf8.events), { 'port-invalid-utf8': false });
+    assert.match(String(finding(utf8.events, 'port-invalid-utf8').evidence), /Text that is not valid UTF-8 in \S+homeserver\.db: received_transactions\.transaction_id rowid 301\./);
     assert.match(String(finding(sound.events, 'sqlite-corrupt').evidence), /finds it healthy now/);
 
     // a damaged b-tree page header, as a crash or a copy taken mid-write leaves it

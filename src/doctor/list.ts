@@ -18,6 +18,7 @@ import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
 import { sqliteIntegrity } from './sqlite-integrity.js';
 import { sqliteReadonly } from './sqlite-readonly.js';
+import { sqliteUtf8 } from './sqlite-utf8.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
 import { tuning } from './tuning.js';
@@ -44,6 +45,7 @@ export const DIAGNOSES: Diagnosis[] = [
   autoVacuum,
   sqliteIntegrity,
   sqliteReadonly,
+  sqliteUtf8,
   diskSpace,
   keepalives,
   tuning,

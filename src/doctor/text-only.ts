@@ -1,4 +1,4 @@
-// Failures known only from their text (a log or a pasted error): FAILURES 15, 18-20. The doctor explains; the admin fixes.
+// Failures known only from their text (a log or a pasted error): FAILURES 15, 18, 20. The doctor explains; the admin fixes.
 import type { DoctorContext } from './context.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis, Finding } from './types.js';
@@ -34,7 +34,6 @@ export function droppedRows(lines: string[]): string {
 const KNOWN: Known[] = [
   { id: 'port-curses', rank: 85, title: 'The port crashed in its curses display', patterns: [/_curses\.error/, /add(w)?str\(\) returned ERR/], cause: 'synapse_port_db --curses draws a table that does not fit a small terminal.', fix: 'run synapse_port_db without --curses (the wizard never passes it and reads the plain "table: N% (done/total)" lines)' },
   { id: 'port-dropped-rows', rank: 66, title: 'The port dropped rows holding NUL characters', patterns: [NUL_ROW, SEARCH_ROW], cause: 'PostgreSQL text cannot hold \\u0000, so synapse_port_db drops those rows (event_search is rebuilt by Synapse).', fix: 'tell the affected users; the rows named cannot be moved as they are (the counts are in the evidence)', summarize: droppedRows },
-  { id: 'port-invalid-utf8', rank: 64, title: 'A SQLite row holds invalid UTF-8', patterns: [/invalid byte sequence for encoding "UTF8"/], cause: 'SQLite accepted bytes that are not UTF-8; PostgreSQL refuses them (matrix-org/synapse#3538).', fix: 'find the row named in the port log and fix or delete it in a copy of the SQLite file; there is no official fix' },
   { id: 'port-old-script', rank: 65, title: 'A bug of an older port script', patterns: [/column "[^"]+" is of type boolean but expression is of type integer/, /integer out of range/], cause: 'Older synapse_port_db versions mistyped some columns.', fix: 'port with a current Synapse' },
 ];
 
