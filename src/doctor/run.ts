@@ -55,51 +55,19 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
   emit({ event: 'log', level: found.length ? 'warn' : 'info', message: found.length ? `Found ${found.length} problem(s), worst first: ${found.map((x) => x.f.id).join(', ')}.` : 'No known problem found.' });
   const synapse = new SynapseControl(ctx, ui);
   const results: DoctorResult['findings'] = [];
+  let stopped = false;
   for (const { d, f } of found) {
+    if (stopped || ui.signal.aborted) {
+      results.push({ finding: f, fixed: false });
+      continue;
+    }
     const sc = stepContext(ui, f.id, dryRun);
     emit({ event: 'step-start', id: f.id, title: f.title, why: redact(f.cause) });
     emit({ event: 'check', id: f.id, status: f.notPresentNow ? 'done' : f.apply ? 'needed' : 'blocked', message: redact(f.evidence) });
-    let fixed = false;
-    let message: string;
     const plan = f.plan.length ? f.plan : [{ kind: 'note' as const, text: f.fix }];
     emit({ event: 'plan', id: f.id, actions: plan.map(redactAction) });
-    try {
-      if (f.notPresentNow) {
-        fixed = true;
-        message = f.notPresentNow;
-      } else if (!f.apply) {
-        message = `Fix it by hand: ${f.fix}`;
-      } else if (dryRun) {
-        message = `Dry run: would ${f.fix}`;
-      } else if (!(await confirm(ctx, ui, f))) {
-        message = 'Not applied: you declined.';
-      } else {
-        // An earlier fix may have fixed this too, or changed what the fix must do: diagnose afresh first.
-        const now = await d.diagnose(ctx);
-        if (!now) {
-          fixed = true;
-          message = 'Fixed by an earlier fix: diagnosing again finds nothing.';
-        } else if (!now.apply) {
-          message = `Fix it by hand: ${now.fix}`;
-        } else {
-          if (now.needsSynapseStopped) await synapse.ensureStopped(sc, now.title);
-          const applied = await now.apply(sc);
-          const again = await d.diagnose(ctx);
-          if (again) {
-            message = `Applied (${applied}), but diagnosing again still finds: ${again.evidence}`;
-          } else {
-            const proof = now.verify ? ` ${await now.verify()}` : '';
-            fixed = true;
-            message = `${applied} Verified: diagnosing again finds nothing.${proof}`;
-            if (now.restartSynapse) synapse.restartWanted = true;
-            if (now.needsSynapseStopped) synapse.startWanted = true;
-          }
-        }
-      }
-    } catch (e) {
-      const err = toWizardError(e);
-      message = `${err.message}${err.hint ? ` What to do: ${err.hint}` : ''}`;
-    }
+    const { fixed, message, cancelled } = await handle(ctx, ui, synapse, d, f, sc);
+    stopped ||= !!cancelled;
     emit({ event: 'step', id: f.id, status: fixed ? (f.notPresentNow ? 'done' : 'applied') : dryRun && f.apply ? 'planned' : 'failed', message: redact(message) });
     results.push({ finding: f, fixed });
   }
@@ -117,6 +85,33 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     hint: ok ? undefined : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
   });
   return { ok, findings: results };
+}
+
+/** Applies one finding's fix (confirmed) and proves it; never throws: a failure is the message of an unfixed finding. */
+async function handle(ctx: DoctorContext, ui: Ui, synapse: SynapseControl, d: Diagnosis, f: Finding, sc: StepContext): Promise<{ fixed: boolean; message: string; cancelled?: boolean }> {
+  if (f.notPresentNow) return { fixed: true, message: f.notPresentNow };
+  if (!f.apply) return { fixed: false, message: `Fix it by hand: ${f.fix}` };
+  if (ctx.opts.dryRun) return { fixed: false, message: `Dry run: would ${f.fix}` };
+  try {
+    if (!(await confirm(ctx, ui, f))) return { fixed: false, message: 'Not applied: you declined.' };
+    // An earlier fix may have fixed this too, or changed what the fix must do: diagnose afresh first.
+    const now = await d.diagnose(ctx);
+    if (!now) return { fixed: true, message: 'Fixed by an earlier fix: diagnosing again finds nothing.' };
+    if (!now.apply) return { fixed: false, message: `Fix it by hand: ${now.fix}` };
+    if (now.needsSynapseStopped) await synapse.ensureStopped(sc, now.title);
+    const applied = await now.apply(sc);
+    const again = await d.diagnose(ctx);
+    if (again) return { fixed: false, message: `Applied (${applied}), but diagnosing again still finds: ${again.evidence}` };
+    const proof = now.verify ? ` ${await now.verify()}` : '';
+    if (now.restartSynapse) synapse.restartWanted = true;
+    if (now.needsSynapseStopped) synapse.startWanted = true;
+    return { fixed: true, message: `${applied} Verified: diagnosing again finds nothing.${proof}` };
+  } catch (e) {
+    const err = toWizardError(e);
+    // Ctrl-C: nothing more is applied, but Synapse, if the doctor stopped it, is still started again at the end
+    if (err.code === 'CANCELLED' || ui.signal.aborted) return { fixed: false, message: 'Stopped at your request; the fixes after this one were not applied.', cancelled: true };
+    return { fixed: false, message: `${err.message}${err.hint ? ` What to do: ${err.hint}` : ''}` };
+  }
 }
 
 function redactAction(a: PlannedAction): PlannedAction {
