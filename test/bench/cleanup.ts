@@ -3,15 +3,26 @@ type Cleanup = { what: string; run: () => Promise<void> | void };
 
 const stack: Cleanup[] = [];
 
-/** Registers a cleanup; returns a function that runs it now (once) and unregisters it. */
-export function onCleanup(what: string, run: () => Promise<void> | void): () => Promise<void> {
+export interface CleanupHandle {
+  /** Runs the cleanup now (once) and unregisters it. */
+  run(): Promise<void>;
+  /** Unregisters it without running it (the thing ended by itself). */
+  drop(): void;
+}
+
+export function onCleanup(what: string, run: () => Promise<void> | void): CleanupHandle {
   const c: Cleanup = { what, run };
   stack.push(c);
-  return async () => {
+  const take = () => {
     const i = stack.indexOf(c);
-    if (i < 0) return;
-    stack.splice(i, 1);
-    await c.run();
+    if (i >= 0) stack.splice(i, 1);
+    return i >= 0;
+  };
+  return {
+    async run() {
+      if (take()) await c.run();
+    },
+    drop: () => void take(),
   };
 }
 

@@ -50,9 +50,10 @@ export async function restoreHomeserver(cached: CachedHomeserver, log: (m: strin
     await rm(dir, { recursive: true, force: true });
   }
   const stops: (() => Promise<void>)[] = [];
-  const stop = onCleanup(`homeserver copy ${dir}`, async () => {
+  const cleanup = onCleanup(`homeserver copy ${dir}`, async () => {
     for (const f of stops.reverse()) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
   });
+  const stop = () => cleanup.run();
   try {
     stops.push(() => rm(dir, { recursive: true, force: true }));
     const cp = await runArgv(['cp', '-a', cached.homeDir, dir]);

@@ -4,18 +4,27 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { runArgv, type ExecResult } from '../../src/adapters/exec.js';
 import { createPgAdmin } from '../../src/adapters/pg-admin.js';
+import { addPortLine, newPortSummary } from '../../src/cutover/port-output.js';
 import { health } from '../../src/synapse/client.js';
 import type { ScenarioHomeserver } from './homeserver.js';
 import { watchHealth } from './health-watch.js';
+
+/** synapse_port_db's own time, split as its output shows it: setup (schema, background updates) and copying. */
+export interface PortSplit {
+  ms: number;
+  setupMs?: number;
+  copyMs?: number;
+  rowsCopied: number;
+}
 
 export interface ManualResult {
   /** Each command in order, ms. */
   steps: { name: string; ms: number }[];
   phase1Ms: number;
   downtimeMs: number;
-  /** synapse_port_db's own time in each phase. */
-  portSnapshotMs: number;
-  portLiveMs: number;
+  /** synapse_port_db in each phase. */
+  portSnapshot: PortSplit;
+  portLive: PortSplit;
 }
 
 export const DB = { user: 'synapse_user', name: 'synapse' };
@@ -23,6 +32,18 @@ export const DB = { user: 'synapse_user', name: 'synapse' };
 function must(r: ExecResult, what: string): ExecResult {
   if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode ?? r.spawnError}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
   return r;
+}
+
+/** synapse_port_db as the docs run it; PYTHONUNBUFFERED only so its progress lines arrive when printed (the wizard sets it too). */
+async function portDb(hs: ScenarioHomeserver, sqlite: string, pgConfig: string, what: string): Promise<PortSplit> {
+  const summary = newPortSummary();
+  const t0 = Date.now();
+  const r = await hs.exec.run(['env', 'PYTHONUNBUFFERED=1', 'synapse_port_db', '--sqlite-database', hs.exec.toInside(sqlite), '--postgres-config', hs.exec.toInside(pgConfig)], {
+    onLine: (line, stream) => addPortLine(summary, line, Date.now() - t0, stream),
+  });
+  const ms = Date.now() - t0;
+  must(r, what);
+  return { ms, setupMs: summary.setupMs, copyMs: summary.copyMs, rowsCopied: summary.rowsCopied };
 }
 
 export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void): Promise<ManualResult> {
@@ -56,19 +77,11 @@ export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void
       await writeFile(pgConfig, doc.toString(), { mode: 0o640 });
     });
     await timed('sqlite3 .backup (snapshot)', async () => must(await runArgv(['sqlite3', hs.sqlitePath, `.backup ${snapshot}`]), 'sqlite3 .backup'));
-    const portSnapshotMs = await timed('synapse_port_db on the snapshot', async () => {
-      const t = Date.now();
-      must(await hs.exec.run(['synapse_port_db', '--sqlite-database', inside(snapshot), '--postgres-config', inside(pgConfig)]), 'synapse_port_db on the snapshot');
-      return Date.now() - t;
-    });
+    const portSnapshot = await timed('synapse_port_db on the snapshot', () => portDb(hs, snapshot, pgConfig, 'synapse_port_db on the snapshot'));
     const phase1Ms = Date.now() - t0;
     const stopAt = Date.now();
     await timed('synctl stop', async () => must(await hs.exec.run(['synctl', 'stop', inside(hs.configPath)]), 'synctl stop'));
-    const portLiveMs = await timed('synapse_port_db on the live file', async () => {
-      const t = Date.now();
-      must(await hs.exec.run(['synapse_port_db', '--sqlite-database', inside(hs.sqlitePath), '--postgres-config', inside(pgConfig)]), 'synapse_port_db on the live file');
-      return Date.now() - t;
-    });
+    const portLive = await timed('synapse_port_db on the live file', () => portDb(hs, hs.sqlitePath, pgConfig, 'synapse_port_db on the live file'));
     await timed('mv configs', async () => {
       await rename(hs.configPath, join(hs.dir, 'homeserver-old-sqlite.yaml'));
       await rename(pgConfig, hs.configPath);
@@ -83,7 +96,7 @@ export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void
     await new Promise((r) => setTimeout(r, 200));
     const back = watch.backAfter(stopAt);
     if (back === undefined) throw new Error('the /health observer never saw Synapse go down and come back');
-    return { steps, phase1Ms, downtimeMs: back - stopAt, portSnapshotMs, portLiveMs };
+    return { steps, phase1Ms, downtimeMs: back - stopAt, portSnapshot, portLive };
   } finally {
     await watch.stop();
   }

@@ -6,7 +6,7 @@ import { createPgAdmin } from '../../src/adapters/pg-admin.js';
 import { cleanupAll, cleanupOnSignals } from './cleanup.js';
 import { restoreHomeserver, type ScenarioHomeserver } from './homeserver.js';
 import { DB, runManual } from './manual.js';
-import { benchOptions } from './options.js';
+import { benchOptions, type BenchOptions } from './options.js';
 import { rows, table, writeResults, type BenchResults } from './report.js';
 import { cachedHomeserver, type CachedHomeserver } from './seed.js';
 import { timeStartup } from './startup.js';
@@ -39,16 +39,23 @@ async function runningCopy(cached: CachedHomeserver): Promise<ScenarioHomeserver
   return hs;
 }
 
-const steps: { name: string; run: (r: BenchResults, cached: CachedHomeserver, runs: number) => Promise<void> }[] = [
+interface BenchContext {
+  o: BenchOptions;
+  cached: CachedHomeserver;
+  r: BenchResults;
+}
+
+/** The bench as a list of steps, in the order they run; each fills its part of the results. */
+const steps: { name: string; run: (ctx: BenchContext) => Promise<void> }[] = [
   {
     name: "the wizard's start-up",
-    async run(r, _c, runs) {
-      r.startup = await timeStartup(runs, log);
+    async run({ r, o }) {
+      r.startup = await timeStartup(o.startupRuns, log);
     },
   },
   {
     name: 'the manual procedure (synapse_port_db on a snapshot, stop, synapse_port_db on the live file, mv, start)',
-    async run(r, cached) {
+    async run({ r, cached }) {
       const hs = await runningCopy(cached);
       try {
         r.manual = await runManual(hs, log);
@@ -60,7 +67,7 @@ const steps: { name: string; run: (r: BenchResults, cached: CachedHomeserver, ru
   },
   {
     name: 'synapse-pg cutover --yes --json, then the verification timed on its result',
-    async run(r, cached) {
+    async run({ r, cached }) {
       const hs = await runningCopy(cached);
       try {
         r.wizard = await runWizardCutover(hs, log);
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
   for (const step of steps) {
     log(`${step.name}`);
     try {
-      await step.run(results, cached, o.startupRuns);
+      await step.run({ o, cached, r: results });
     } catch (e) {
       failed = e;
       log(`  failed: ${(e as Error).message}`);

@@ -115,7 +115,7 @@ export async function cachedHomeserver(o: BenchOptions, log: (m: string) => void
     await rename(tmp, dir);
     log(`seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${(seed.sqliteBytes / 1e6).toFixed(1)} MB of SQLite, cached in ${dir}`);
   } finally {
-    await down();
+    await down.run();
   }
   return (await loadCached(dir))!;
 }

@@ -11,7 +11,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function firstOutputMs(args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { ...process.env, HOME: cwd, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, HOME: cwd, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
     let ms: number | undefined;
     child.stdout.once('data', () => (ms = Number(process.hrtime.bigint() - t0) / 1e6));
     child.on('error', reject);
@@ -43,6 +43,8 @@ async function firstPaintMs(cwd: string): Promise<number> {
 }
 
 export interface StartupResult {
+  /** The floor: node printing one byte and exiting, on this machine, now. */
+  bareNodeMs: number;
   firstOutputMs: number;
   firstOutputRuns: number[];
   menuPaintMs?: number;
@@ -52,8 +54,12 @@ export interface StartupResult {
 export async function timeStartup(runs: number, log: (m: string) => void): Promise<StartupResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'spgw-bench-startup-'));
   try {
+    const bare: number[] = [];
     const out: number[] = [];
-    for (let i = 0; i < runs; i++) out.push(await firstOutputMs(['status', '--json', '--dry-run'], cwd));
+    for (let i = 0; i < runs; i++) {
+      bare.push(await firstOutputMs(['-e', 'process.stdout.write("x")'], cwd));
+      out.push(await firstOutputMs([MAIN, 'status', '--json', '--dry-run'], cwd));
+    }
     const paint: number[] = [];
     for (let i = 0; i < runs; i++) {
       try {
@@ -63,7 +69,7 @@ export async function timeStartup(runs: number, log: (m: string) => void): Promi
         break;
       }
     }
-    return { firstOutputMs: median(out), firstOutputRuns: out, menuPaintMs: paint.length ? median(paint) : undefined, menuPaintRuns: paint };
+    return { bareNodeMs: median(bare), firstOutputMs: median(out), firstOutputRuns: out, menuPaintMs: paint.length ? median(paint) : undefined, menuPaintRuns: paint };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ScenarioHomeserver } from './homeserver.js';
 import { watchHealth } from './health-watch.js';
-import { DB } from './manual.js';
+import { onCleanup } from './cleanup.js';
+import { DB, type PortSplit } from './manual.js';
 import { peakMemory } from './memory.js';
 
 export const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'screens', 'main.js');
@@ -24,9 +25,9 @@ export interface WizardResult {
   steps: Record<string, number>;
   verifyStepMs?: number;
   peakRssBytes?: number;
-  /** synapse_port_db's own durations, from the wizard's log lines. */
-  portSnapshotMs?: number;
-  portFinalMs?: number;
+  /** synapse_port_db in each phase, from the wizard's log lines. */
+  portSnapshot?: PortSplit;
+  portFinal?: PortSplit;
 }
 
 interface Event { event: string; id?: string; status?: string; message?: string; level?: string; at: number }
@@ -50,6 +51,8 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
   try {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     const memory = peakMemory(child.pid!);
+    // Interrupted bench: the wizard gets the same chance to stop cleanly as an admin's Ctrl-C gives it.
+    const interrupt = onCleanup('synapse-pg cutover', () => void child.kill('SIGINT'));
     let rest = '';
     child.stdout.on('data', (b: Buffer) => {
       const at = Date.now();
@@ -65,6 +68,7 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
     });
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
     const code = await new Promise<number | null>((r) => child.on('close', r));
+    interrupt.drop();
     const totalMs = Date.now() - t0;
     const peakRssBytes = memory.stop();
     const done = events.find((e) => e.event === 'done');
@@ -84,9 +88,10 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
       const end = events.find((e) => e.event === 'step' && e.id === s.id && e.at >= s.at);
       if (end) steps[s.id!] = end.at - s.at;
     }
-    const portMs = (id: string) => {
-      const m = events.filter((e) => e.event === 'log' && e.id === id).map((e) => /synapse_port_db took ([\d.]+) s/.exec(e.message ?? '')).find(Boolean);
-      return m ? Math.round(Number(m[1]) * 1000) : undefined;
+    const port = (id: string): PortSplit | undefined => {
+      const m = events.filter((e) => e.event === 'log' && e.id === id).map((e) => /synapse_port_db took ([\d.]+) s \(setup ([\d.]+) s, copying ([\d.]+) s, (\d+) rows copied\)/.exec(e.message ?? '')).find(Boolean);
+      const ms = (x: string) => Math.round(Number(x) * 1000);
+      return m ? { ms: ms(m[1]!), setupMs: ms(m[2]!), copyMs: ms(m[3]!), rowsCopied: Number(m[4]) } : undefined;
     };
     return {
       phase1Ms: stopAt - t0,
@@ -97,8 +102,8 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
       steps,
       verifyStepMs: steps['verify-port'],
       peakRssBytes,
-      portSnapshotMs: portMs('port-snapshot'),
-      portFinalMs: portMs('port-final'),
+      portSnapshot: port('port-snapshot'),
+      portFinal: port('port-final'),
     };
   } finally {
     await watch.stop();
