@@ -81,7 +81,7 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
       killed = true;
       void (async () => {
         for (let i = 0; i < 100 && !orphan; i++) {
-          orphan = toolPids('homeserver-postgres.yaml')[0];
+          orphan = toolPids(`${hs.state.dirInside}/homeserver-postgres.yaml`)[0];
           if (!orphan) await new Promise((r) => setTimeout(r, 20));
         }
         if (orphan) process.kill(orphan, 'SIGSTOP');
@@ -107,7 +107,7 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
   assert.equal(done(second)?.ok, true);
   assert.match(logs(second).join('\n'), /Continuing the cutover started at/);
   assert.match(logs(second, 'port-snapshot').join('\n'), /A Synapse tool from an earlier, interrupted run is still running \(pid \d+, on \S+homeserver-postgres\.yaml\); stopping it/);
-  assert.equal(toolPids('homeserver-postgres.yaml').length, 0, 'the orphan is gone');
+  assert.equal(toolPids(`${hs.state.dirInside}/homeserver-postgres.yaml`).length, 0, 'the orphan is gone');
   assert.ok(traffic.sent.length >= 5, `only ${traffic.sent.length} messages were sent during phase 1`);
 
   // The estimate was shown before the downtime, and the downtime matched it within a factor of 2.

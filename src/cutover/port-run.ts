@@ -63,22 +63,25 @@ export async function runPort(o: PortRunOptions): Promise<PortRunResult> {
 }
 
 /** Pids of synapse_port_db / update_synapse_database processes working on `pathInside` (a wizard killed with SIGKILL leaves its child running). */
-export async function findToolProcesses(pathInside: string): Promise<number[]> {
+export async function findToolProcesses(pathInside: string, root?: string): Promise<number[]> {
   const out: number[] = [];
   for (const d of await fs.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(d)) continue;
     const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
     const args = cmd.split('\0');
     const tool = args.some((a) => a.endsWith('synapse_port_db') || a.endsWith('update_synapse_database'));
-    if (tool && args.includes(pathInside) && !args.includes('env') && !args.includes('chroot') && !args.includes('exec')) out.push(Number(d));
+    if (!tool || !args.includes(pathInside) || args.includes('env') || args.includes('chroot') || args.includes('exec')) continue;
+    // Same path, other chroot (another homeserver): not ours.
+    if (root !== undefined && (await fs.readlink(`/proc/${d}/root`).catch(() => root)) !== root) continue;
+    out.push(Number(d));
   }
   return out;
 }
 
 /** Ends such leftovers (TERM, then KILL) so two tools never write the same database at once. */
-export async function stopLeftoverTools(pathsInside: string[], log: (m: string) => void): Promise<void> {
+export async function stopLeftoverTools(pathsInside: string[], root: string | undefined, log: (m: string) => void): Promise<void> {
   for (const path of pathsInside) {
-    for (const pid of await findToolProcesses(path)) {
+    for (const pid of await findToolProcesses(path, root)) {
       log(`A Synapse tool from an earlier, interrupted run is still running (pid ${pid}, on ${path}); stopping it before going on.`);
       try {
         process.kill(pid, 'SIGTERM');
@@ -86,7 +89,7 @@ export async function stopLeftoverTools(pathsInside: string[], log: (m: string) 
       } catch {
         continue;
       }
-      for (let i = 0; i < 50 && (await findToolProcesses(path)).includes(pid); i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 50 && (await findToolProcesses(path, root)).includes(pid); i++) await new Promise((r) => setTimeout(r, 200));
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

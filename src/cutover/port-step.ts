@@ -22,7 +22,9 @@ export interface PortData {
 
 export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
   const t0 = Date.now();
-  await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), (m) => sc.log(m, 'warn'));
+  const t = ctx.exec.target;
+  const root = t.kind === 'chroot' ? t.dir : t.kind === 'local' || t.kind === 'user' ? '/' : undefined;
+  await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), root, (m) => sc.log(m, 'warn'));
   await finishBackgroundUpdates(ctx, snapshot, sc);
   if (phase === 'phase1') await preparePostgres(ctx, sc);
   let lastState = '';

@@ -1,6 +1,7 @@
 // Phase 2: point Synapse at PostgreSQL. One file: homeserver.yaml -> homeserver-old-sqlite.yaml, homeserver-postgres.yaml -> homeserver.yaml.
 // Several files (Debian's conf.d): only the file holding `database` is rewritten, with a backup.
 import { promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { backupFile, writeFileAtomic } from '../../adapters/files.js';
 import { setDatabaseSection } from '../../config/database-block.js';
 import { loadConfig, type ConfigFile } from '../../config/load.js';
@@ -28,6 +29,15 @@ async function current(path: string): Promise<string> {
   return fs.readFile(path, 'utf8');
 }
 
+async function sqliteVersionOnDisk(ctx: CutoverContext): Promise<SwapData | undefined> {
+  const file = targetFile(ctx).path;
+  if (single(ctx)) return (await fs.stat(ctx.paths.oldSqliteConfig).then(() => true, () => false)) ? { file, sqliteCopy: ctx.paths.oldSqliteConfig } : undefined;
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.synapse-pg-`;
+  const backups = (await fs.readdir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.bak')).sort();
+  return backups.length ? { file, sqliteCopy: join(dir, backups[backups.length - 1]!) } : undefined;
+}
+
 export async function onPostgres(ctx: CutoverContext): Promise<boolean> {
   const loaded = await loadConfig(ctx.config.files.map((f) => f.path));
   return loaded.database?.name === 'psycopg2' && String(loaded.database.args?.dbname) === ctx.opts.setup.dbName;
@@ -38,7 +48,11 @@ export const swapConfig: Step<CutoverContext> = {
   title: 'Switch the config to PostgreSQL',
   why: 'Synapse reads its database from the config; the SQLite version is kept beside it for a rollback.',
   async check(ctx, sc) {
-    if (await onPostgres(ctx)) return { status: 'done', message: 'The config already points Synapse at PostgreSQL.' };
+    if (await onPostgres(ctx)) {
+      // Killed right after the swap, before the journal said so: find the SQLite version on disk, so a rollback can use it.
+      ctx.stepData['swap-config'] ??= await sqliteVersionOnDisk(ctx);
+      return { status: 'done', message: 'The config already points Synapse at PostgreSQL.' };
+    }
     const file = targetFile(ctx).path;
     const old = await current(file);
     const next = setDatabaseSection(old, postgresSection(ctx, sc.dryRun));
