@@ -41,7 +41,7 @@ export async function cutoverOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = 
   return { setup, synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
 }
 
-export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void): Promise<CutoverContext> {
+export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
   const paths = await findConfigPaths(opts.setup.configPaths, { cwd: opts.setup.cwd, home: opts.setup.home });
   if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
   const config = await loadConfig(paths);
@@ -57,7 +57,7 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   let journal = await readJournal(p.journal);
   let resumed = !!journal;
   if (journal?.phase === 'rolled-back') {
-    const kept = await archiveJournal(p.journal);
+    const kept = dryRun ? p.journal : await archiveJournal(p.journal);
     log(`The last attempt was rolled back (${journal.rollbackReason ?? 'see its journal'}); it is kept as ${kept}. Starting a new attempt.`);
     journal = undefined;
     resumed = false;
@@ -87,7 +87,7 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
 export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const opts = await cutoverOptions(args);
   const dryRun = !!args.flags['dry-run'];
-  const ctx = await newCutoverContext(opts, ui, (message) => ui.emit({ event: 'log', level: 'info', message }));
+  const ctx = await newCutoverContext(opts, ui, (message) => ui.emit({ event: 'log', level: 'info', message }), dryRun);
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
