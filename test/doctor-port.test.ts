@@ -137,6 +137,14 @@ test('doctor --log maps every known error text to its finding, counting the rows
     assert.ok(order.indexOf('libpq-missing') < order.indexOf('pg-hba-auth') && order.indexOf('pg-hba-auth') < order.indexOf('port-curses'), order.join(' '));
     assert.ok(r.events.some((e) => e.event === 'log' && /No superuser connection/.test(String(e.message))));
 
+    // Bad usage: exit 2 with what to do
+    const unknown = await runCli(['doctor', '--yes', '--json', '-c', cfg, 'allow-everything'], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
+    assert.equal(unknown.code, 2, unknown.stdout);
+    assert.match(String(unknown.events.at(-1)!.hint), /synapse-pg doctor \[allow-unsafe-locale\] \[--error TEXT\] \[--log FILE\]/);
+    const noLog = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--log', join(dir, 'missing.log')], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
+    assert.equal(noLog.code, 2, noLog.stdout);
+    assert.match(String(noLog.events.at(-1)!.message), /--log \S+missing\.log: cannot read \(ENOENT\)/);
+
     // A config Synapse cannot parse either is the worst finding, with the spot to fix
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('server_name: "example.org"', 'server_name: "example.org'));
     const bad = await runCli(['doctor', '--yes', '--json', '-c', cfg], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
