@@ -14,17 +14,20 @@ export interface BenchOptions {
   reseed: boolean;
   /** Only build (or find) the cached homeserver. */
   seedOnly: boolean;
+  /** Rounds of (manual, wizard) on fresh copies, alternating which goes first; medians are reported. */
+  rounds: number;
   /** Runs of `status --json --dry-run` for the start-up time (the median is reported). */
   startupRuns: number;
 }
 
-const NUMBERS = { users: 10, rooms: 20, messages: 40_000, concurrency: 8, 'startup-runs': 7 } as const;
+const NUMBERS = { users: 10, rooms: 20, messages: 40_000, concurrency: 8, rounds: 1, 'startup-runs': 7 } as const;
 
 export const USAGE = `npm run bench [-- FLAGS]   (each flag also as an env var: --messages N = BENCH_MESSAGES=N)
   --users N          users, all joined to every room (default ${NUMBERS.users})
   --rooms N          rooms (default ${NUMBERS.rooms})
   --messages N       messages sent through the client-server API (default ${NUMBERS.messages})
   --concurrency N    requests in flight while seeding (default ${NUMBERS.concurrency})
+  --rounds N         rounds of (manual, wizard), alternating which goes first; medians reported (default ${NUMBERS.rounds})
   --startup-runs N   runs of the start-up measurement (default ${NUMBERS['startup-runs']})
   --cache-dir DIR    cached homeservers and results (default /var/cache/synapse-pg/bench)
   --reseed           build the homeserver again even when it is cached
@@ -48,6 +51,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       rooms: { type: 'string' },
       messages: { type: 'string' },
       concurrency: { type: 'string' },
+      rounds: { type: 'string' },
       'startup-runs': { type: 'string' },
       'cache-dir': { type: 'string' },
       reseed: { type: 'boolean' },
@@ -66,6 +70,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     rooms: num('rooms'),
     messages: num('messages'),
     concurrency: num('concurrency'),
+    rounds: num('rounds'),
     startupRuns: num('startup-runs'),
     cacheDir: values['cache-dir'] ?? env.BENCH_CACHE_DIR ?? '/var/cache/synapse-pg/bench',
     chrootDir: env.SYNAPSE_CHROOT ?? '/var/cache/synapse-pg/synapse-sid',

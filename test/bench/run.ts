@@ -7,6 +7,7 @@ import { cleanupAll, cleanupOnSignals } from './cleanup.js';
 import { restoreHomeserver, type ScenarioHomeserver } from './homeserver.js';
 import { DB, runManual } from './manual.js';
 import { benchOptions, type BenchOptions } from './options.js';
+import { medianOf } from './median.js';
 import { rows, table, writeResults, type BenchResults } from './report.js';
 import { cachedHomeserver, type CachedHomeserver } from './seed.js';
 import { timeStartup } from './startup.js';
@@ -45,43 +46,38 @@ interface BenchContext {
   r: BenchResults;
 }
 
-/** The bench as a list of steps, in the order they run; each fills its part of the results. */
-const steps: { name: string; run: (ctx: BenchContext) => Promise<void> }[] = [
-  {
-    name: "the wizard's start-up",
-    async run({ r, o }) {
-      r.startup = await timeStartup(o.startupRuns, log);
-    },
-  },
-  {
-    name: 'the manual procedure (synapse_port_db on a snapshot, stop, synapse_port_db on the live file, mv, start)',
-    async run({ r, cached }) {
-      const hs = await runningCopy(cached);
-      try {
-        r.manual = await runManual(hs, log);
-        await provePostgres(hs);
-      } finally {
-        await hs.stop();
-      }
-    },
-  },
-  {
-    name: 'synapse-pg cutover --yes --json, then the verification timed on its result',
-    async run({ r, cached }) {
-      const hs = await runningCopy(cached);
-      try {
-        r.wizard = await runWizardCutover(hs, log);
-        await provePostgres(hs);
-        await hs.service.stop();
-        const final = join(hs.dir, 'synapse-pg-snapshot', 'final.db');
-        r.verification = await timeVerification(existsSync(final) ? final : hs.sqlitePath, hs.superuserUrl(), DB.name);
-        log(`  verification: checkPort ${r.verification.checkPortMs} ms, plain count(*) ${r.verification.plainMs} ms`);
-      } finally {
-        await hs.stop();
-      }
-    },
-  },
-];
+async function manualRound({ r, cached }: BenchContext): Promise<void> {
+  const hs = await runningCopy(cached);
+  try {
+    r.manualRuns.push(await runManual(hs, log));
+    await provePostgres(hs);
+  } finally {
+    await hs.stop();
+  }
+}
+
+async function wizardRound({ r, cached }: BenchContext): Promise<void> {
+  const hs = await runningCopy(cached);
+  try {
+    r.wizardRuns.push(await runWizardCutover(hs, log));
+    await provePostgres(hs);
+    await hs.service.stop();
+    const final = join(hs.dir, 'synapse-pg-snapshot', 'final.db');
+    const v = await timeVerification(existsSync(final) ? final : hs.sqlitePath, hs.superuserUrl(), DB.name);
+    r.verificationRuns.push(v);
+    log(`  verification: checkPort ${v.checkPortMs} ms, plain count(*) ${v.plainMs} ms`);
+  } finally {
+    await hs.stop();
+  }
+}
+
+/** The bench as a list of steps, in the order they run; rounds alternate which procedure goes first. */
+function benchSteps(o: BenchOptions): { name: string; run: (ctx: BenchContext) => Promise<void> }[] {
+  const manual = { name: 'the manual procedure (synapse_port_db on a snapshot, stop, synapse_port_db on the live file, mv, start)', run: manualRound };
+  const wizard = { name: 'synapse-pg cutover --yes --json, then the verification timed on its result', run: wizardRound };
+  const rounds = Array.from({ length: o.rounds }, (_, i) => (i % 2 ? [wizard, manual] : [manual, wizard]).map((s) => ({ ...s, name: `${o.rounds > 1 ? `round ${i + 1}/${o.rounds}: ` : ''}${s.name}` })));
+  return [{ name: "the wizard's start-up", run: async ({ r }) => void (r.startup = await timeStartup(o.startupRuns, log)) }, ...rounds.flat()];
+}
 
 async function main(): Promise<void> {
   const o = benchOptions(process.argv.slice(2));
@@ -91,28 +87,37 @@ async function main(): Promise<void> {
   if (o.seedOnly) return;
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
-    host: { cpus: cpus().length, loadAverage: loadavg(), node: process.version },
+    host: { cpus: cpus().length, loadBefore: loadavg(), node: process.version },
+    manualRuns: [],
+    wizardRuns: [],
+    verificationRuns: [],
     traffic: { key: cached.key, users: cached.seed.users, rooms: cached.seed.rooms, messages: cached.seed.messages, sqliteBytes: cached.seed.sqliteBytes, seedMs: cached.seed.seedMs, messagesPerSecond: cached.seed.messagesPerSecond },
   };
-  let failed: unknown;
-  for (const step of steps) {
+  // A failed step is reported and the others still run: their figures stand on their own.
+  const failed: string[] = [];
+  for (const step of benchSteps(o)) {
     log(`${step.name}`);
     try {
       await step.run({ o, cached, r: results });
     } catch (e) {
-      failed = e;
+      failed.push(`${step.name}: ${(e as Error).message}`);
       log(`  failed: ${(e as Error).message}`);
-      break;
     }
   }
-  results.host.loadAverage = [...results.host.loadAverage, ...loadavg()];
+  results.host.loadAfter = loadavg();
+  if (results.manualRuns.length) results.manual = medianOf(results.manualRuns);
+  if (results.wizardRuns.length) results.wizard = medianOf(results.wizardRuns);
+  if (results.verificationRuns.length) results.verification = medianOf(results.verificationRuns);
+  results.failures = failed;
   results.rows = rows(results);
-  console.log(`\nsynapse-pg bench: ${cached.seed.messages} messages, ${cached.seed.users} users, ${cached.seed.rooms} rooms, ${(cached.seed.sqliteBytes / 1e6).toFixed(0)} MB of SQLite; ${results.host.cpus} CPUs, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(`\nsynapse-pg bench: ${cached.seed.messages} messages, ${cached.seed.users} users, ${cached.seed.rooms} rooms, ${(cached.seed.sqliteBytes / 1e6).toFixed(0)} MB of SQLite; ${results.host.cpus} CPUs, load ${load(results.host.loadBefore)} before, ${load(results.host.loadAfter)} after (others' work makes every figure noisy)\n`);
   console.log(table(results.rows));
+  if (o.rounds > 1) console.log(`\n(medians of ${o.rounds} rounds; every run is in the JSON file)`);
   if (results.manual) console.log(`\nmanual steps: ${results.manual.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join('; ')}`);
   if (results.wizard) console.log(`wizard steps: ${Object.entries(results.wizard.steps).map(([id, ms]) => `${id} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
   console.log(`\nresults: ${await writeResults(o.cacheDir, results)}`);
-  if (failed) throw failed;
+  if (failed.length) throw new Error(`${failed.length} step(s) failed:\n${failed.join('\n')}`);
 }
 
 try {
