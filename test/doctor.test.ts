@@ -98,6 +98,18 @@ test('doctor: ident pg_hba.conf (FAILURES 1), missing keepalives (11); --dry-run
     const hba = readFileSync(c.hbaFile, 'utf8');
     const text = readFileSync(cfg.path, 'utf8');
 
+    // A line PostgreSQL would refuse on the next reload: the doctor does not touch the file, but still names the refused login
+    writeFileSync(c.hbaFile, hba + 'host all all 10.0.0.0/33 scram-sha-256\n');
+    const broken = await doctor(c, cfg.path);
+    assert.equal(broken.code, 1, broken.stdout);
+    assert.equal(findings(broken.events)['pg-hba-auth'], false);
+    const b = broken.events.find((e) => e.event === 'finding' && e.id === 'pg-hba-auth')!;
+    assert.match(String(b.evidence), /Ident authentication failed.*already has errors that PostgreSQL would refuse on the next reload/);
+    assert.match(String(b.fix), /Fix those lines first/);
+    writeFileSync(c.hbaFile, hba);
+    // keepalives was fixed in that run; put the file back to test the dry run on both findings
+    writeFileSync(cfg.path, text);
+
     const dry = await runCli(['doctor', '--dry-run', '--json', '-c', cfg.path], { env: c.env });
     assert.equal(dry.code, 1, dry.stdout + dry.stderr);
     assert.deepEqual(findings(dry.events), { 'pg-hba-auth': false, keepalives: false });

@@ -15,6 +15,20 @@ export const pgHbaAuth: Diagnosis = {
     if (!ctx.onPostgres || !ctx.target.host || ctx.target.host.startsWith('/') || ctx.target.password === undefined) return undefined;
     ctx.setup.opts.dbHost = ctx.target.host;
     const c = await pgHba.check(ctx.setup, quiet(ctx));
+    if (c.status === 'blocked') {
+      // pg_hba.conf cannot be planned here (not root, a remote server): still say so when the login itself is refused by it
+      const login = await tryLogin(ctx);
+      if (login.ok !== false || !/Ident authentication failed|no pg_hba\.conf entry|Peer authentication failed/.test(login.error.message)) return undefined;
+      return {
+        id: this.id,
+        title: this.title,
+        evidence: `Logging in as Synapse does fails: ${login.error.message} The doctor cannot edit pg_hba.conf here: ${c.message}`,
+        cause: "PostgreSQL uses the first pg_hba.conf line that matches; an ident (or peer/reject) line above any password line decides Synapse's login.",
+        fix: c.hint ?? `insert "host ${ctx.target.dbname} ${ctx.target.user} <Synapse's address>/32 scram-sha-256" before the line that matches now, then reload PostgreSQL`,
+        needsSynapseStopped: false,
+        plan: [],
+      };
+    }
     if (c.status !== 'needed') return undefined;
     const login = await tryLogin(ctx);
     const seen = login.ok === false ? ` Logging in as Synapse does fails: ${login.error.message}` : '';
