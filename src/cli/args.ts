@@ -123,9 +123,10 @@ Doctor flags:
       --log FILE           map every known error in a Synapse or port log to its diagnosis
   allow-unsafe-locale      (positional) fix a wrong COLLATE/CTYPE with allow_unsafe_locale: true
                            instead of recreating the database (the risk is spelled out)
-  The doctor also takes the setup flags (--pg-admin, --db-*) and --service/--synapse-exec to stop
-  and start Synapse around fixes that need it stopped. --json prints one "finding" event per finding;
-  exit status 0 when no finding is left unfixed, 1 otherwise.
+  The doctor also takes the setup flags (--pg-admin, --db-*), --service/--synapse-exec to stop and
+  start Synapse around fixes that need it stopped (and to ask its tools), and --sandbox. Without
+  --error/--log it reads the errors of Synapse's last failed start from its log file. --json prints
+  one "finding" event per finding; exit status 0 when no finding is left unfixed, 1 otherwise.
 
 Maintain flags (synapse-pg maintain TASK; the database comes from the config's database: section):
   report                   database size, largest tables (bar chart), free disk of the data directory
