@@ -6,9 +6,9 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Numbers become their median across runs; objects and arrays are folded key by key; anything else comes from the first run. */
+/** Numbers become their median across the runs that have them; objects and arrays are folded key by key; anything else comes from the first run that has it. */
 export function medianOf<T>(runs: T[]): T {
-  const first = runs[0];
+  const first = runs.find((x) => x !== undefined);
   if (typeof first === 'number') {
     const xs = runs.filter((x): x is T & number => typeof x === 'number');
     return median(xs) as T;

@@ -74,7 +74,7 @@ export function rows(r: BenchResults): Row[] {
   }
   if (st) {
     out.push({ figure: 'start-up to first output (status --json)', manual: `node alone ${msText(st.bareNodeMs)}`, wizard: msText(st.firstOutputMs), target: '<= 500 ms', verdict: verdict(st.firstOutputMs <= 500) });
-    out.push({ figure: "start-up to the full-screen menu's first paint", wizard: msText(st.menuPaintMs), target: '<= 500 ms', verdict: verdict(st.menuPaintMs === undefined ? undefined : st.menuPaintMs <= 500) });
+    out.push({ figure: "start-up to the full-screen menu's first paint", manual: `tmux+printf ${msText(st.bareTmuxMs)}`, wizard: msText(st.menuPaintMs), target: '<= 500 ms', verdict: verdict(st.menuPaintMs === undefined ? undefined : st.menuPaintMs <= 500) });
   }
   return out;
 }

@@ -19,16 +19,18 @@ function firstOutputMs(args: string[], cwd: string): Promise<number> {
   });
 }
 
-/** tmux new-session until capture-pane shows the main menu's question. */
-async function firstPaintMs(cwd: string): Promise<number> {
+const MENU = 'What do you want to do?';
+
+/** tmux new-session until capture-pane shows the main menu's question (`command` prints it: the wizard, or printf for the floor). */
+async function firstPaintMs(cwd: string, command: string): Promise<number> {
   const socket = `spgw-bench-${process.pid}`;
   const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...a], { encoding: 'utf8' });
   try {
     const t0 = process.hrtime.bigint();
-    tmux('new-session', '-d', '-s', 'menu', '-x', '120', '-y', '40', '-c', cwd, '-e', `HOME=${cwd}`, '-e', 'TERM=xterm-256color', '-e', 'NCURSES_NO_UTF8_ACS=1', `${process.execPath} ${MAIN}`);
+    tmux('new-session', '-d', '-s', 'menu', '-x', '120', '-y', '40', '-c', cwd, '-e', `HOME=${cwd}`, '-e', 'TERM=xterm-256color', '-e', 'NCURSES_NO_UTF8_ACS=1', command);
     for (;;) {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (/What do you want to do\?/.test(tmux('capture-pane', '-p', '-t', 'menu'))) return ms;
+      if (tmux('capture-pane', '-p', '-t', 'menu').includes(MENU)) return ms;
       if (ms > 10_000) throw new Error('the full-screen menu did not appear within 10 s');
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -49,6 +51,8 @@ export interface StartupResult {
   firstOutputRuns: number[];
   menuPaintMs?: number;
   menuPaintRuns: number[];
+  /** The floor: tmux starting a shell that prints the same question. */
+  bareTmuxMs?: number;
 }
 
 export async function timeStartup(runs: number, log: (m: string) => void): Promise<StartupResult> {
@@ -61,15 +65,17 @@ export async function timeStartup(runs: number, log: (m: string) => void): Promi
       out.push(await firstOutputMs([MAIN, 'status', '--json', '--dry-run'], cwd));
     }
     const paint: number[] = [];
+    const floor: number[] = [];
     for (let i = 0; i < runs; i++) {
       try {
-        paint.push(await firstPaintMs(cwd));
+        floor.push(await firstPaintMs(cwd, `printf '${MENU}\\n'; sleep 5`));
+        paint.push(await firstPaintMs(cwd, `${process.execPath} ${MAIN}`));
       } catch (e) {
         log(`  full-screen first paint not measured: ${(e as Error).message}`);
         break;
       }
     }
-    return { bareNodeMs: median(bare), firstOutputMs: median(out), firstOutputRuns: out, menuPaintMs: paint.length ? median(paint) : undefined, menuPaintRuns: paint };
+    return { bareNodeMs: median(bare), firstOutputMs: median(out), firstOutputRuns: out, menuPaintMs: paint.length ? median(paint) : undefined, menuPaintRuns: paint, bareTmuxMs: floor.length ? median(floor) : undefined };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
