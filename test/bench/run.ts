@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createPgAdmin } from '../../src/adapters/pg-admin.js';
-import { cleanupAll, cleanupOnSignals } from './cleanup.js';
+import { cleanupAll, cleanupOnSignals, onCleanup } from './cleanup.js';
 import { restoreHomeserver, type ScenarioHomeserver } from './homeserver.js';
+import { benchLock } from './lock.js';
 import { DB, runManual } from './manual.js';
 import { benchOptions, type BenchOptions } from './options.js';
 import { medianOf } from './median.js';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   const o = benchOptions(process.argv.slice(2));
   cleanupOnSignals(log);
   if (!existsSync(join(import.meta.dirname, '..', '..', 'dist', 'screens', 'main.js'))) throw new Error('dist/ is missing: run npm run build (npm run bench does)');
+  onCleanup('bench.lock', await benchLock(o.cacheDir));
   const cached = await cachedHomeserver(o, log);
   if (o.seedOnly) return;
   const results: BenchResults = {
