@@ -74,7 +74,7 @@ test('doctor: C.UTF-8 database with data (FAILURES 6) is recreated safely: dump,
   }
 });
 
-test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8 (superuser by URL); "allow-unsafe-locale" sets allow_unsafe_locale and spells out the risk', async () => {
+test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8 (superuser by URL); --allow-unsafe-locale sets allow_unsafe_locale and spells out the risk', async () => {
   const c = await startCluster({ extraConf: tunedConf() });
   try {
     const password = randomBytes(15).toString('base64url');
@@ -84,7 +84,7 @@ test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8 (superuser by
     // a superuser reached by URL (a managed server): pg_dump and pg_restore run here, the password in PGPASSWORD only
     const su = randomBytes(15).toString('base64url');
     c.psql(`ALTER ROLE postgres PASSWORD '${su}'`);
-    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg.path, '--pg-admin', `url:postgresql://postgres@127.0.0.1:${c.port}/postgres`, 'allow-unsafe-locale'], { env: { ...c.env, PGPASSWORD: su }, watchSecrets: [su, password] });
+    const r = await runCli(['doctor', '--yes', '--json', '-c', cfg.path, '--pg-admin', `url:postgresql://postgres@127.0.0.1:${c.port}/postgres`, '--allow-unsafe-locale'], { env: { ...c.env, PGPASSWORD: su }, watchSecrets: [su, password] });
     assert.deepEqual(r.leaks, [], 'no password in any argv');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(findings(r.events), { 'database-locale': true });
@@ -96,8 +96,8 @@ test('doctor: SQL_ASCII encoding (FAILURES 7) is recreated as UTF8 (superuser by
     c.psql(`CREATE DATABASE synapse2 OWNER synapse_user`);
     const cfg2 = config({ user: 'synapse_user', password, dbname: 'synapse2', host: 'localhost', port: c.port, ...KEEPALIVES });
     const dry = await runCli(['doctor', '--dry-run', '--json', '-c', cfg2.path], { env: c.env });
-    assert.match(String(dry.events.find((e) => e.event === 'finding')!.fix), /allow-unsafe-locale/, 'the safe path is the default; the other is offered');
-    const u = await doctor(c, cfg2.path, 'allow-unsafe-locale');
+    assert.match(String(dry.events.find((e) => e.event === 'finding')!.fix), /--allow-unsafe-locale/, 'the safe path is the default; the other is offered');
+    const u = await doctor(c, cfg2.path, '--allow-unsafe-locale');
     assert.equal(u.code, 0, u.stdout + u.stderr);
     assert.deepEqual(findings(u.events), { 'database-locale': true });
     assert.match(String(u.events.find((e) => e.event === 'finding')!.fix), /indexes no longer match: unique constraints stop holding/);

@@ -140,7 +140,7 @@ test('doctor --log maps every known error text to its finding, counting the rows
     // Bad usage: exit 2 with what to do
     const unknown = await runCli(['doctor', '--yes', '--json', '-c', cfg, 'allow-everything'], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
     assert.equal(unknown.code, 2, unknown.stdout);
-    assert.match(String(unknown.events.at(-1)!.hint), /synapse-pg doctor \[allow-unsafe-locale\] \[--error TEXT\] \[--log FILE\]/);
+    assert.match(String(unknown.events.at(-1)!.hint), /synapse-pg doctor \[--allow-unsafe-locale\] \[--error TEXT\] \[--log FILE\]/);
     const noLog = await runCli(['doctor', '--yes', '--json', '-c', cfg, '--log', join(dir, 'missing.log')], { env: { PGHOST: join(dir, 'nowhere'), PGPORT: '1' } });
     assert.equal(noLog.code, 2, noLog.stdout);
     assert.match(String(noLog.events.at(-1)!.message), /--log \S+missing\.log: cannot read \(ENOENT\)/);

@@ -40,7 +40,7 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     await assert.rejects(service.start(), 'Synapse refuses the C.UTF-8 database');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/);
     // The admin's choice first: allow_unsafe_locale, where Synapse reads it (it starts, and creates its schema in the C.UTF-8 database)
-    const r0 = await doctor('allow-unsafe-locale');
+    const r0 = await doctor('--allow-unsafe-locale');
     assert.equal(r0.code, 0, r0.stdout + r0.stderr);
     assert.deepEqual(findings(r0.events), { 'database-locale': true, keepalives: true });
     assert.ok(r0.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r0.stdout);

@@ -269,3 +269,26 @@ test('Ctrl-C (SIGINT) mid-run stops between atomic actions with exit 130; the ne
     c.stop();
   }
 });
+
+test('--dry-run on a fresh Debian-style cluster with a password to generate: every step planned or done, nothing created', async () => {
+  const c = await startCluster();
+  try {
+    const dir = tmp();
+    const cfg = homeserverYaml(dir);
+    const r = await runCli(['setup', '--dry-run', '--json', '-c', cfg.path, '--db-port', String(c.port)], { env: c.env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(stepStatuses(r.events), {
+      'find-config': 'done',
+      'pg-admin': 'done',
+      'create-role': 'planned',
+      'create-database': 'planned',
+      'pg-hba': 'done',
+      'database-config': 'planned',
+    });
+    assert.match(JSON.stringify(r.events), /Generate a random password and save it to/);
+    assert.deepEqual(readdirSync(dir).sort(), ['homeserver.yaml']);
+    assert.equal(c.psql(`SELECT count(*) FROM pg_roles WHERE rolname = 'synapse_user'`), '0');
+  } finally {
+    c.stop();
+  }
+});

@@ -20,6 +20,7 @@ export const OPTIONS = {
   'set-password': { type: 'boolean' },
   'pg-hba': { type: 'string' },
   'write-config': { type: 'boolean' },
+  'allow-unsafe-locale': { type: 'boolean' },
   'synapse-exec': { type: 'string' },
   'path-map': { type: 'string', multiple: true },
   service: { type: 'string' },
@@ -121,7 +122,7 @@ Cutover flags:
 Doctor flags:
       --error "TEXT"       map an error text (from Synapse or synapse_port_db) to its diagnosis
       --log FILE           map every known error in a Synapse or port log to its diagnosis
-  allow-unsafe-locale      (positional) fix a wrong COLLATE/CTYPE with allow_unsafe_locale: true
+      --allow-unsafe-locale  fix a wrong COLLATE/CTYPE with allow_unsafe_locale: true
                            instead of recreating the database (the risk is spelled out)
   The doctor also takes the setup flags (--pg-admin, --db-*), --service/--synapse-exec to stop and
   start Synapse around fixes that need it stopped (and to ask its tools), and --sandbox. Without

@@ -21,7 +21,7 @@ import { createService, type SynapseService } from '../synapse/service.js';
 export interface DoctorOptions {
   dryRun: boolean;
   yes: boolean;
-  /** Positional `allow-unsafe-locale`: fix a wrong COLLATE/CTYPE by setting allow_unsafe_locale instead of recreating the database. */
+  /** --allow-unsafe-locale: fix a wrong COLLATE/CTYPE by setting allow_unsafe_locale instead of recreating the database. */
   unsafeLocale: boolean;
   /** Lines of --error TEXT and --log FILE. */
   errorLines: string[];
@@ -81,8 +81,8 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   const co = await cutoverOptions(args, env);
   const so = co.setup;
   const setup = newSetupContext(so, ui);
-  const extra = args.positionals.filter((p) => p !== 'allow-unsafe-locale');
-  if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [allow-unsafe-locale] [--error TEXT] [--log FILE]' });
+  const extra = args.positionals;
+  if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [--allow-unsafe-locale] [--error TEXT] [--log FILE]' });
   let configError: WizardError | undefined;
   let config: LoadedConfig | null = null;
   try {
@@ -128,7 +128,7 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   let service: SynapseService | undefined;
   const main = config?.files[0]?.path;
   if (spec.kind !== 'synctl' || main) service = createService(spec, { exec, configPath: main });
-  const opts: DoctorOptions = { dryRun: !!f['dry-run'], yes: !!f.yes, unsafeLocale: args.positionals.includes('allow-unsafe-locale'), errorLines: await errorLines(args), serviceGiven };
+  const opts: DoctorOptions = { dryRun: !!f['dry-run'], yes: !!f.yes, unsafeLocale: !!f['allow-unsafe-locale'], errorLines: await errorLines(args), serviceGiven };
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
   const inside = config && !onPostgres ? sqliteDatabasePath(config, main ? exec.toInside(dirname(main)) : so.cwd) : undefined;
   const sqlitePath = inside && exec.target.kind !== 'local' ? exec.toHost(inside) ?? inside : inside;

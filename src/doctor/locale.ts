@@ -50,7 +50,7 @@ export const databaseLocale: Diagnosis = {
     const names = recreateNames(ctx.target.dbname);
     return {
       ...base,
-      fix: `with Synapse stopped: create ${names.fresh} correctly, pg_dump | pg_restore into it, check every table's row count, then swap the names (the old database is kept as ${names.old})${encodingWrong ? '' : '; or run "synapse-pg doctor allow-unsafe-locale" to set allow_unsafe_locale: true instead, knowing the risk'}`,
+      fix: `with Synapse stopped: create ${names.fresh} correctly, pg_dump | pg_restore into it, check every table's row count, then swap the names (the old database is kept as ${names.old})${encodingWrong ? '' : '; or run "synapse-pg doctor --allow-unsafe-locale" to set allow_unsafe_locale: true instead, knowing the risk'}`,
       plan: recreatePlan(ctx, names),
       apply: (sc) => recreateDatabase(ctx, sc, names),
     };
