@@ -21,6 +21,7 @@ files=(
   test/doctor-port.test.ts
   test/doctor-sandbox.test.ts
   test/doctor-tty.test.ts
+  test/doctor-compose.test.ts
   test/fullscreen-render.test.ts
   test/fullscreen-app.test.ts
   test/fullscreen-detect.test.ts

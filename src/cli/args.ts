@@ -29,6 +29,7 @@ export const OPTIONS = {
   chroot: { type: 'string' },
   error: { type: 'string' },
   log: { type: 'string' },
+  'ca-file': { type: 'string' },
   'backup-file': { type: 'string' },
   'restore-db': { type: 'string' },
   full: { type: 'boolean' },
@@ -124,6 +125,8 @@ Doctor flags:
       --log FILE           map every known error in a Synapse or port log to its diagnosis
       --allow-unsafe-locale  fix a wrong COLLATE/CTYPE with allow_unsafe_locale: true
                            instead of recreating the database (the risk is spelled out)
+      --ca-file FILE       the CA that signed the OIDC provider's certificate: installed into the
+                           trust store where Synapse runs (a compose deployment keeps it with a :ro mount)
   The doctor also takes the setup flags (--pg-admin, --db-*), --service/--synapse-exec to stop and
   start Synapse around fixes that need it stopped (and to ask its tools), and --sandbox. Without
   --error/--log it reads the errors of Synapse's last failed start from its log file. --json prints

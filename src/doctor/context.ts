@@ -46,6 +46,8 @@ export interface DoctorContext {
   service?: SynapseService;
   /** The Synapse log whose last, failed start supplied the error lines (when no --error/--log was given). */
   logSource?: string;
+  /** The command line as given (diagnoses with their own flags read them here: --ca-file, --service compose:...). */
+  args?: ParsedArgs;
 }
 
 export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {
@@ -132,7 +134,7 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
   const inside = config && !onPostgres ? sqliteDatabasePath(config, main ? exec.toInside(dirname(main)) : so.cwd) : undefined;
   const sqlitePath = inside && exec.target.kind !== 'local' ? exec.toHost(inside) ?? inside : inside;
-  const ctx: DoctorContext = { opts, setup, config, configError, target, onPostgres, sqlitePath, adminError, exec, service };
+  const ctx: DoctorContext = { opts, setup, config, configError, target, onPostgres, sqlitePath, adminError, exec, service, args };
   if (!opts.errorLines.length) {
     const failed = await lastFailedStart(ctx).catch(() => undefined);
     if (failed) {

@@ -1,5 +1,6 @@
 // Every diagnosis the doctor runs; the order here is only for display, findings are sorted by rank.
 import { autoVacuum, backgroundUpdates } from './sqlite-port.js';
+import { composeOwnership } from './compose/ownership.js';
 import { configUnreadable } from './config-unreadable.js';
 import { databaseLocale } from './locale.js';
 import { databaseMissing } from './database-missing.js';
@@ -8,6 +9,8 @@ import { dockerNetwork } from './docker-network.js';
 import { initialisedTarget } from './initialised-target.js';
 import { keepalives } from './keepalives.js';
 import { listenAddress } from './listen-address.js';
+import { logConfigMissing } from './compose/log-config.js';
+import { oidcCaTrust } from './compose/oidc-ca.js';
 import { peerSocket } from './peer-socket.js';
 import { pgHbaAuth } from './pg-hba-auth.js';
 import { pgVersion } from './pg-version.js';
@@ -49,5 +52,8 @@ export const DIAGNOSES: Diagnosis[] = [
   diskSpace,
   keepalives,
   tuning,
+  composeOwnership,
+  logConfigMissing,
+  oidcCaTrust,
   ...TEXT_ONLY,
 ];

@@ -1,0 +1,169 @@
+// Doctor for a Docker-compose homeserver, with the real Synapse chroot standing in for the container (same exec prefix, path map from
+// the compose file's bind mounts): wrong owner of the data directory, a missing log config, and an OIDC issuer signed by a private CA.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:https';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExecutor, runArgv } from '../src/adapters/exec.js';
+import { parseCompose } from '../src/doctor/compose/deployment.js';
+import { SANE_LOG_CONFIG } from '../src/doctor/compose/log-config.js';
+import { discoveryUrl, fetchDiscovery, TRUST_DIR } from '../src/doctor/compose/oidc-ca.js';
+import { generateHomeserver } from '../src/sandbox/homeserver.js';
+import { health } from '../src/synapse/client.js';
+import { createSynctlService } from '../src/synapse/service.js';
+import { freePort } from './helpers/cluster.js';
+import { runCli } from './helpers/cli.js';
+import { requireSynapseChroot } from './helpers/synapse.js';
+
+const findings = (events: Record<string, unknown>[]) => Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
+const stepMessage = (events: Record<string, unknown>[], id: string) => String(events.find((e) => e.event === 'step' && e.id === id)?.message);
+
+test('a compose file gives the service, its user and the path map', () => {
+  const text = `services:
+  db:
+    image: postgres:16
+  matrix:
+    image: example/synapse-custom:1
+    environment:
+      - UID=1000
+    volumes:
+      - ./synapse/data:/data
+      - media:/media
+      - type: bind
+        source: /srv/certs
+        target: /certs
+        read_only: true
+`;
+  const d = parseCompose('/srv/matrix/compose.yaml', text, undefined, '/srv/matrix/synapse/data/homeserver.yaml')!;
+  assert.equal(d.service, 'matrix');
+  assert.deepEqual([d.uid, d.gid], [1000, 991]);
+  assert.match(d.userSource, /UID=1000 \(GID 991 by default\)/);
+  assert.deepEqual(d.mounts, [{ host: '/srv/matrix/synapse/data', inside: '/data', readOnly: false }, { host: '/srv/certs', inside: '/certs', readOnly: true }]);
+  const official = parseCompose('/x/docker-compose.yml', 'services:\n  synapse:\n    image: ghcr.io/element-hq/synapse:latest\n')!;
+  assert.deepEqual([official.uid, official.gid], [991, 991]);
+  assert.deepEqual([parseCompose('/x/c.yml', 'services:\n  s:\n    image: matrixdotorg/synapse\n    user: "1001:1002"\n')!.uid, parseCompose('/x/c.yml', 'services: [')], [1001, undefined]);
+});
+
+test('compose doctor with the real Synapse: data directory owned by the wrong uid, and no log config; fixed, probed as 991, Synapse starts', async () => {
+  const chroot = requireSynapseChroot();
+  const exec = createExecutor({ kind: 'chroot', dir: chroot });
+  const files = await generateHomeserver(exec, { serverName: `compose${process.pid}.test`, port: await freePort() });
+  const service = createSynctlService({ exec, configPath: files.configPathHost, baseUrl: files.baseUrl, startTimeoutMs: 90_000 });
+  // in a real container the directories above a mount are the image's, searchable by all; the chroot's sandbox root is 0750
+  const sandboxRoot = join(files.dirHost, '..');
+  const rootMode = statSync(sandboxRoot).mode & 0o7777;
+  try {
+    execFileSync('chmod', ['o+x', sandboxRoot]);
+    const compose = join(files.dirHost, 'docker-compose.yml');
+    writeFileSync(compose, `services:\n  synapse:\n    image: ghcr.io/element-hq/synapse:v1.160.0\n    environment:\n      SYNAPSE_CONFIG_PATH: ${files.configPathInside}\n      SYNAPSE_DATA_DIR: ${files.dirInside}\n    volumes:\n      - ./:${files.dirInside}\n`);
+    execFileSync('chown', ['-R', '1234:1234', files.dirHost]);
+    execFileSync('chmod', ['0750', files.dirHost]);
+    // log_config names a directory the volume does not have: Synapse cannot write its default there either, and exits
+    const generated = readdirSync(files.dirHost).find((n) => n.endsWith('.log.config'))!;
+    unlinkSync(join(files.dirHost, generated));
+    const logConfig = join('conf', generated);
+    const yaml = readFileSync(files.configPathHost, 'utf8');
+    assert.match(yaml, /^log_config: .*$/m);
+    writeFileSync(files.configPathHost, yaml.replace(/^log_config: .*$/m, `log_config: "${files.dirInside}/${logConfig}"`));
+    const probe = ['chroot', '--userspec=991:991', chroot, 'sh', '-c', 'touch "$1/probe" && rm "$1/probe"', 'sh', files.dirInside];
+    assert.notEqual((await runArgv(probe)).exitCode, 0, '991 may not write before the fix');
+    await assert.rejects(service.start(), /synctl start failed/, 'Synapse does not start without its log config');
+
+    const r = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--service', 'synctl'], { timeoutMs: 200_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(findings(r.events), { 'compose-data-ownership': true, 'log-config-missing': true });
+    const own = r.events.find((e) => e.event === 'finding' && e.id === 'compose-data-ownership')!;
+    assert.match(String(own.evidence), new RegExp(`data directory ${files.dirHost}: found owner 1234:1234 mode 0750.*needed: read and write for 991:991 \\(the image ghcr.io/element-hq/synapse:v1.160.0, whose start.py drops to 991:991\\)`));
+    assert.match(stepMessage(r.events, 'compose-data-ownership'), new RegExp(`A write probe as 991:991 \\(chroot --userspec=991:991 ${chroot}\\) created a file in ${files.dirInside}`));
+    assert.match(stepMessage(r.events, 'log-config-missing'), /Python's logging loads \S+\.log\.config where Synapse runs/);
+    assert.ok(r.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r.stdout);
+    assert.equal(readFileSync(join(files.dirHost, logConfig), 'utf8'), SANE_LOG_CONFIG);
+    assert.equal(statSync(join(files.dirHost, logConfig)).uid, 991);
+    assert.equal(statSync(files.dirHost).uid, 991);
+    assert.equal((await runArgv(probe)).exitCode, 0, '991 may write after the fix');
+    assert.equal(await health(files.baseUrl), true);
+  } finally {
+    if (await service.isRunning().catch(() => false)) await service.stop().catch(() => undefined);
+    rmSync(files.dirHost, { recursive: true, force: true });
+    execFileSync('chmod', [rootMode.toString(8), sandboxRoot]);
+  }
+});
+
+function requireOpenssl(): void {
+  try {
+    execFileSync('openssl', ['version']);
+  } catch {
+    throw new Error('openssl is missing; install it with: apt-get install openssl');
+  }
+}
+
+test('compose doctor: an OIDC issuer with a private CA is trusted after --ca-file, with verification on, and the compose file mounts the CA', async () => {
+  requireOpenssl();
+  const chroot = requireSynapseChroot();
+  const exec = createExecutor({ kind: 'chroot', dir: chroot });
+  const tmp = mkdtempSync(join(tmpdir(), 'spgw-oidc-'));
+  const name = `oidc${process.pid}`;
+  const dirInside = `/srv/spgw-${name}`;
+  const dirHost = join(chroot, dirInside);
+  const caName = `ca-${process.pid}`;
+  const installed = join(chroot, TRUST_DIR, `synapse-pg-${caName}.crt`);
+  const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: tmp, stdio: 'pipe' });
+  let server: ReturnType<typeof createServer> | undefined;
+  try {
+    if (!existsSync(join(chroot, 'usr/sbin/update-ca-certificates'))) execFileSync('chroot', [chroot, 'apt-get', 'install', '-y', 'ca-certificates'], { stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', `${caName}.crt`, '-days', '2', '-subj', '/CN=synapse-pg test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(tmp, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', `${caName}.crt`, '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '2', '-extfile', 'ext.cnf');
+    let issuer = '';
+    server = createServer({ key: readFileSync(join(tmp, 'srv.key')), cert: readFileSync(join(tmp, 'srv.crt')) }, (req, res) => {
+      res.writeHead(req.url === '/.well-known/openid-configuration' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}auth`, token_endpoint: `${issuer}token`, jwks_uri: `${issuer}jwks` }));
+    });
+    await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+    issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+    mkdirSync(dirHost, { recursive: true });
+    const config = join(dirHost, 'homeserver.yaml');
+    writeFileSync(config, `server_name: ${name}.test\ndatabase:\n  name: sqlite3\n  args:\n    database: ${dirInside}/homeserver.db\noidc_providers:\n  - idp_id: keycloak\n    idp_name: Keycloak\n    issuer: "${issuer}"\n    client_id: synapse\n    client_secret: not-a-secret\n`);
+    const composeText = `services:\n  synapse:\n    image: ghcr.io/element-hq/synapse:v1.160.0\n    volumes:\n      - ./:${dirInside}\n`;
+    const compose = join(dirHost, 'compose.yaml');
+    writeFileSync(compose, composeText);
+    // owned as the image's user wants: this test is about trust only
+    execFileSync('chown', ['-R', '991:991', dirHost]);
+
+    const before = await fetchDiscovery(exec, discoveryUrl(issuer));
+    assert.equal(before.certError, true, `the chroot does not trust the private CA yet: ${before.message}`);
+
+    const r0 = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`], { timeoutMs: 120_000 });
+    assert.equal(r0.code, 1, r0.stdout + r0.stderr);
+    assert.deepEqual(findings(r0.events), { 'oidc-ca-untrusted': false });
+    assert.match(String(r0.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.fix), /--ca-file FILE/);
+    assert.match(String(r0.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.evidence), /keycloak: fetching https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration inside the container \(chroot \S+\) fails: .*CERTIFICATE_VERIFY_FAILED/);
+
+    const r = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, `${caName}.crt`)], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(findings(r.events), { 'oidc-ca-untrusted': true });
+    assert.match(stepMessage(r.events, 'oidc-ca-untrusted'), /With certificate verification on, the discovery fetch succeeds inside the container/);
+    const plan = r.events.find((e) => e.event === 'plan' && e.id === 'oidc-ca-untrusted')!.actions as { kind: string; diff?: string }[];
+    assert.match(plan.find((a) => a.kind === 'file')!.diff!, new RegExp(`\\+      - ${tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${caName}\\.crt:${TRUST_DIR}/synapse-pg-${caName}\\.crt:ro`));
+    assert.equal(
+      readFileSync(compose, 'utf8'),
+      composeText + `      - ${tmp}/${caName}.crt:${TRUST_DIR}/synapse-pg-${caName}.crt:ro\n    entrypoint:\n      - /bin/sh\n      - -c\n      - update-ca-certificates && exec /start.py "$$@"\n      - start.py\n`,
+    );
+    assert.ok(readdirSync(dirHost).some((n) => n.startsWith('compose.yaml.synapse-pg-') && n.endsWith('.bak')), 'the compose file was backed up');
+    assert.ok(existsSync(installed));
+    const after = await fetchDiscovery(exec, discoveryUrl(issuer));
+    assert.equal(after.ok, true, after.message);
+  } finally {
+    server?.close();
+    rmSync(installed, { force: true });
+    await runArgv(['chroot', chroot, 'update-ca-certificates', '--fresh'], { timeoutMs: 120_000 });
+    rmSync(dirHost, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
