@@ -167,7 +167,8 @@ function stepContext(id: string, opts: RunOptions): StepContext {
   };
 }
 
-function redactAction(a: PlannedAction): PlannedAction {
+/** A plan as it may be shown: every secret replaced. */
+export function redactAction(a: PlannedAction): PlannedAction {
   switch (a.kind) {
     case 'sql':
       return { ...a, sql: redact(a.sql) };

@@ -44,25 +44,7 @@ export const SEQUENCES: { sequence: string; sources: [string, string][]; negativ
   { sequence: 'un_partial_stated_event_stream_sequence', sources: [['un_partial_stated_event_stream', 'stream_id']] },
 ];
 
-/** stream_positions.stream_name -> the sequence Synapse checks it against at start ("is inconsistent with associated stream position"). */
-export const STREAM_SEQUENCES: Record<string, string> = {
-  account_data: 'account_data_sequence',
-  caches: 'cache_invalidation_stream_seq',
-  to_device: 'device_inbox_sequence',
-  device_lists_stream: 'device_lists_sequence',
-  e2e_cross_signing_keys: 'e2e_cross_signing_keys_sequence',
-  events: 'events_stream_seq',
-  backfill: 'events_backfill_stream_seq',
-  un_partial_stated_event_stream: 'un_partial_stated_event_stream_sequence',
-  presence_stream: 'presence_stream_sequence',
-  profile_updates: 'profile_updates_sequence',
-  push_rules_stream: 'push_rules_stream_sequence',
-  pushers: 'pushers_sequence',
-  receipts: 'receipts_sequence',
-  un_partial_stated_room_stream: 'un_partial_stated_room_stream_sequence',
-  thread_subscriptions: 'thread_subscriptions_sequence',
-  sticky_events: 'sticky_events_sequence',
-};
+export { STREAM_SEQUENCES } from '../synapse/stream-sequences.js';
 
 /**
  * Append-only tables (to synapse_port_db) that Synapse itself prunes while it runs: rows ported earlier and deleted from SQLite

@@ -2,6 +2,7 @@
 import { toWizardError } from '../core/errors.js';
 import type { PlannedAction, RunnerEvent } from '../core/events.js';
 import { formatPlan } from '../core/plan-text.js';
+import { redactAction } from '../core/runner.js';
 import { redact } from '../core/redact.js';
 import type { StepContext } from '../core/step.js';
 import type { DoctorContext } from './context.js';
@@ -111,19 +112,6 @@ async function handle(ctx: DoctorContext, ui: Ui, synapse: SynapseControl, d: Di
     // Ctrl-C: nothing more is applied, but Synapse, if the doctor stopped it, is still started again at the end
     if (err.code === 'CANCELLED' || ui.signal.aborted) return { fixed: false, message: 'Stopped at your request; the fixes after this one were not applied.', cancelled: true };
     return { fixed: false, message: `${err.message}${err.hint ? ` What to do: ${err.hint}` : ''}` };
-  }
-}
-
-function redactAction(a: PlannedAction): PlannedAction {
-  switch (a.kind) {
-    case 'sql':
-      return { ...a, sql: redact(a.sql) };
-    case 'command':
-      return { ...a, argv: a.argv.map(redact) };
-    case 'file':
-      return { ...a, diff: redact(a.diff) };
-    case 'note':
-      return { ...a, text: redact(a.text) };
   }
 }
 
