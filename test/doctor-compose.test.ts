@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExecutor, runArgv } from '../src/adapters/exec.js';
-import { parseCompose } from '../src/doctor/compose/deployment.js';
+import type { DoctorContext } from '../src/doctor/context.js';
+import { asSynapseUser, composeDeployment, parseCompose } from '../src/doctor/compose/deployment.js';
 import { SANE_LOG_CONFIG } from '../src/doctor/compose/log-config.js';
 import { discoveryUrl, fetchDiscovery, TRUST_DIR } from '../src/doctor/compose/oidc-ca.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
@@ -46,6 +47,20 @@ test('a compose file gives the service, its user and the path map', () => {
   const official = parseCompose('/x/docker-compose.yml', 'services:\n  synapse:\n    image: ghcr.io/element-hq/synapse:latest\n')!;
   assert.deepEqual([official.uid, official.gid], [991, 991]);
   assert.deepEqual([parseCompose('/x/c.yml', 'services:\n  s:\n    image: matrixdotorg/synapse\n    user: "1001:1002"\n')!.uid, parseCompose('/x/c.yml', 'services: [')], [1001, undefined]);
+
+  // named with --service compose:FILE:SERVICE: that service, its mounts as the executor's path map
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-compose-'));
+  try {
+    writeFileSync(join(dir, 'stack.yml'), text);
+    const ctx = { args: { flags: { service: `compose:${dir}/stack.yml:matrix` } }, config: null, exec: createExecutor({ kind: 'docker', container: 'matrix-1' }) } as unknown as DoctorContext;
+    const named = composeDeployment(ctx)!;
+    assert.equal(named.service, 'matrix');
+    assert.equal(named.exec.toHost('/data/homeserver.yaml'), join(dir, 'synapse/data/homeserver.yaml'));
+    assert.equal(named.exec.toInside(join(dir, 'synapse/data/media_store')), '/data/media_store');
+    assert.deepEqual(asSynapseUser(named).wrap(['true']), ['docker', 'exec', '-i', '-u', '1000:991', 'matrix-1', 'true']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('compose doctor with the real Synapse: data directory owned by the wrong uid, and no log config; fixed, probed as 991, Synapse starts', async () => {
@@ -73,7 +88,14 @@ test('compose doctor with the real Synapse: data directory owned by the wrong ui
     assert.notEqual((await runArgv(probe)).exitCode, 0, '991 may not write before the fix');
     await assert.rejects(service.start(), /synctl start failed/, 'Synapse does not start without its log config');
 
-    const r = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--service', 'synctl'], { timeoutMs: 200_000 });
+    const args = ['doctor', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--service', 'synctl'];
+    const dry = await runCli([...args, '--dry-run'], { timeoutMs: 120_000 });
+    assert.equal(dry.code, 1, dry.stdout + dry.stderr);
+    assert.deepEqual(findings(dry.events), { 'compose-data-ownership': false, 'log-config-missing': false });
+    assert.equal(statSync(files.dirHost).uid, 1234, 'a dry run changes nothing');
+    assert.equal(existsSync(join(files.dirHost, logConfig)), false);
+
+    const r = await runCli([...args, '--yes'], { timeoutMs: 200_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(findings(r.events), { 'compose-data-ownership': true, 'log-config-missing': true });
     const own = r.events.find((e) => e.event === 'finding' && e.id === 'compose-data-ownership')!;
@@ -145,6 +167,20 @@ test('compose doctor: an OIDC issuer with a private CA is trusted after --ca-fil
     assert.match(String(r0.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.fix), /--ca-file FILE/);
     assert.match(String(r0.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.evidence), /keycloak: fetching https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration inside the container \(chroot \S+\) fails: .*CERTIFICATE_VERIFY_FAILED/);
 
+    // a CA that did not sign the issuer's certificate: installed, found not to help, taken out again; the compose file stays
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', `other-${caName}.crt`, '-days', '2', '-subj', '/CN=another CA');
+    const wrong = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, `other-${caName}.crt`)], { timeoutMs: 120_000 });
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.deepEqual(findings(wrong.events), { 'oidc-ca-untrusted': false });
+    assert.match(stepMessage(wrong.events, 'oidc-ca-untrusted'), /CN=another CA did not sign the certificate of https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: the fetch still fails, so the CA was removed again/);
+    assert.equal(existsSync(join(chroot, TRUST_DIR, `synapse-pg-other-${caName}.crt`)), false);
+    assert.equal(readFileSync(compose, 'utf8'), composeText);
+
+    // the server's own certificate is not a CA: said, not installed
+    const leaf = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, 'srv.crt')], { timeoutMs: 120_000 });
+    assert.equal(leaf.code, 1, leaf.stdout + leaf.stderr);
+    assert.match(String(leaf.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.fix), /srv\.crt: CN=127\.0\.0\.1 is not a CA certificate/);
+
     const r = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, `${caName}.crt`)], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(findings(r.events), { 'oidc-ca-untrusted': true });
@@ -162,6 +198,7 @@ test('compose doctor: an OIDC issuer with a private CA is trusted after --ca-fil
   } finally {
     server?.close();
     rmSync(installed, { force: true });
+    rmSync(join(chroot, TRUST_DIR, `synapse-pg-other-${caName}.crt`), { force: true });
     await runArgv(['chroot', chroot, 'update-ca-certificates', '--fresh'], { timeoutMs: 120_000 });
     rmSync(dirHost, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });

@@ -83,7 +83,14 @@ export const oidcCaTrust: Diagnosis = {
     const where = exec.target.kind === 'local' ? 'on this host' : `inside the container (${formatArgv(exec.wrap([]))})`;
     const caFlag = ctx.args?.flags['ca-file' as keyof typeof ctx.args.flags];
     const caPath = typeof caFlag === 'string' ? resolve(caFlag) : undefined;
-    const ca = caPath ? readCa(caPath) : undefined;
+    let ca: ReturnType<typeof readCa> | undefined;
+    let caError: string | undefined;
+    try {
+      ca = caPath ? readCa(caPath) : undefined;
+    } catch (e) {
+      // a wrong --ca-file leaves the finding standing, with the reason: it must not hide it
+      caError = e instanceof WizardError ? `${e.message}. ${e.hint ?? ''}`.trim() : String(e);
+    }
     const inside = ca ? `${TRUST_DIR}/${ca.name}` : undefined;
     const compose = ca && d ? persistCa(d, caPath!, inside!) : undefined;
     const evidence = failed.map((f) => `${f.p.id}: fetching ${f.url} ${where} fails: ${f.message}`).join('; ') + '.';
@@ -94,7 +101,7 @@ export const oidcCaTrust: Diagnosis = {
       cause: "Synapse fetches the provider's discovery document with OpenSSL's default trust store; the provider's certificate is signed by a private CA that store does not hold, so the TLS handshake fails and single sign-on with it.",
       fix: ca
         ? `install ${caPath} (${ca.subject}) as ${inside} and run update-ca-certificates where Synapse runs${compose ? `, and keep it across container re-creation with a read-only mount in ${d!.file}` : ''}; verification stays on`
-        : `run the doctor again with --ca-file FILE naming the CA certificate that signed the provider's certificate (never set skip_verification or disable TLS checks)`,
+        : `${caError ? `${caError} ` : ''}run the doctor again with --ca-file FILE naming the CA certificate that signed the provider's certificate (never set skip_verification or disable TLS checks)`,
       needsSynapseStopped: false,
       restartSynapse: !!ca,
       plan: ca
@@ -111,6 +118,16 @@ export const oidcCaTrust: Diagnosis = {
             const u = await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
             if (u.exitCode !== 0) throw new WizardError('EXEC', `update-ca-certificates failed: ${u.spawnError ?? u.stderr.trim()}`, { hint: 'Install the ca-certificates package in the image (apt-get install ca-certificates).' });
             sc.log(`Installed ${inside} and ran update-ca-certificates (${u.stdout.trim().split('\n').slice(-2).join(' ')}).`);
+            const still: string[] = [];
+            for (const f of failed) if ((await fetchDiscovery(exec, f.url)).certError) still.push(f.url);
+            if (still.length) {
+              // the wrong CA: take it out of the trust store again rather than leave an extra root trusted for nothing
+              await exec.run(['rm', '-f', inside!], { timeoutMs: 30_000 });
+              await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
+              throw new WizardError('UNVERIFIED', `${ca.subject} did not sign the certificate of ${still.join(', ')}: the fetch still fails, so the CA was removed again`, {
+                hint: `Find the CA that signed it (openssl s_client -connect HOST:PORT -showcerts shows the chain and its issuer) and pass that file with --ca-file.`,
+              });
+            }
             const kept = compose ? ` ${await compose.apply()}` : '';
             return `Installed the CA ${ca.subject} as ${inside} where Synapse runs.${kept}`;
           }

@@ -88,7 +88,7 @@ export const composeOwnership: Diagnosis = {
       id: this.id,
       title: this.title,
       evidence: bad
-        .map(({ t, denied, top }) => `${t.what} ${t.path}: found ${top ? show(top) : 'missing'}${denied.length > 1 || denied[0]!.path !== t.path ? `, ${denied.length}${denied.length >= MAX_ENTRIES ? '+' : ''} entr${denied.length > 1 ? 'ies' : 'y'} not ${denied.length > 1 ? 'writable' : 'writable'} by ${owner} (first: ${denied[0]!.path}, ${show(denied[0]!.st)})` : ''}`)
+        .map(({ t, denied, top }) => `${t.what} ${t.path}: found ${top ? show(top) : 'missing'}${denied.length > 1 || denied[0]!.path !== t.path ? `; ${denied.length}${denied.length >= MAX_ENTRIES ? '+' : ''} entr${denied.length > 1 ? 'ies' : 'y'} ${owner} may not write (first: ${denied[0]!.path}, ${show(denied[0]!.st)})` : ''}`)
         .join('; ') + `; needed: read and write for ${owner} (${d.userSource}).`,
       cause: `Synapse in the compose service "${d.service}" runs as ${owner}; the files it must read and write on the host's bind mounts belong to someone else, so it fails with "Permission denied" at start (signing key, log, SQLite) or when storing media.`,
       fix: `give ${owner} the files: ${plan.map(formatArgv).join('; ')}`,
