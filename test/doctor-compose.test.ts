@@ -17,10 +17,44 @@ import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { health } from '../src/synapse/client.js';
 import { createSynctlService } from '../src/synapse/service.js';
 import { freePort } from './helpers/cluster.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { requireSynapseChroot } from './helpers/synapse.js';
 
 const findings = (events: Record<string, unknown>[]) => Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
+/** Runs argv in a pseudo-terminal; whenever the next expected text shows up, types its answer. Returns the output without escapes. */
+const PTY = String.raw`
+import fcntl, json, os, pty, re, select, struct, sys, termios, time
+spec = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvpe(spec['argv'][0], spec['argv'], {**os.environ, 'TERM': 'xterm', 'COLUMNS': '200', 'LINES': '50'})
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 50, 200, 0, 0))
+buf, pos, todo = '', 0, spec['answers']
+end = time.time() + 60
+while time.time() < end:
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += re.sub(r'\[[0-9;?]*[A-Za-z]', '', chunk.decode('utf8', 'replace'))
+    if todo and todo[0][0] in buf[pos:]:
+        pos = buf.index(todo[0][0], pos) + len(todo[0][0])
+        time.sleep(0.3)
+        os.write(fd, todo.pop(0)[1].encode())
+print(buf)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+`;
+
+/** Async on purpose: the OIDC issuer is served by this test's own event loop. */
+async function inTerminal(argv: string[], answers: [string, string][]): Promise<{ code: number | undefined; screen: string }> {
+  const r = await runArgv(['python3', '-c', PTY, JSON.stringify({ argv, answers })], { timeoutMs: 75_000 });
+  if (r.spawnError) throw new Error(`python3 is needed to drive a pseudo-terminal (apt-get install -y python3): ${r.spawnError}`);
+  return { code: r.exitCode, screen: r.stdout + r.stderr };
+}
+
 const stepMessage = (events: Record<string, unknown>[], id: string) => String(events.find((e) => e.event === 'step' && e.id === id)?.message);
 
 test('a compose file gives the service, its user and the path map', () => {
@@ -123,7 +157,7 @@ function requireOpenssl(): void {
   }
 }
 
-test('compose doctor: an OIDC issuer with a private CA is trusted after --ca-file, with verification on, and the compose file mounts the CA', async () => {
+test('compose doctor: an OIDC issuer with a private CA is trusted after the CA file is named (asked in a terminal, or --ca-file), with verification on; a wrong CA is refused or taken out again; the compose file mounts the CA', async () => {
   requireOpenssl();
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
@@ -180,6 +214,22 @@ test('compose doctor: an OIDC issuer with a private CA is trusted after --ca-fil
     const leaf = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, 'srv.crt')], { timeoutMs: 120_000 });
     assert.equal(leaf.code, 1, leaf.stdout + leaf.stderr);
     assert.match(String(leaf.events.find((e) => e.event === 'finding' && e.id === 'oidc-ca-untrusted')!.fix), /srv\.crt: CN=127\.0\.0\.1 is not a CA certificate/);
+
+    // in a terminal, without --ca-file, the fix asks for the file (a wrong one is refused by the prompt) and whether to edit compose
+    const tty = await inTerminal([process.execPath, BIN, 'doctor', '--plain', '-c', config, '--synapse-exec', `chroot:${chroot}`], [
+      ['Apply?', '\r'],
+      ['Which file holds the CA certificate', `${join(tmp, 'srv.crt')}\r`],
+      ['is not a CA certificate', `${'\x7f'.repeat(join(tmp, 'srv.crt').length)}${join(tmp, `${caName}.crt`)}\r`],
+      ['mount it read-only', '\x1b[C\r'],
+    ]);
+    assert.equal(tty.code, 0, tty.screen);
+    assert.match(tty.screen, /With certificate verification on, the discovery fetch succeeds inside the container/);
+    assert.equal(readFileSync(compose, 'utf8'), composeText, 'the compose edit was declined');
+    assert.equal((await fetchDiscovery(exec, discoveryUrl(issuer))).ok, true);
+    // untrusted again, for the run with flags only
+    rmSync(installed);
+    assert.equal((await runArgv(['chroot', chroot, 'update-ca-certificates', '--fresh'], { timeoutMs: 120_000 })).exitCode, 0);
+    assert.equal((await fetchDiscovery(exec, discoveryUrl(issuer))).certError, true);
 
     const r = await runCli(['doctor', '--yes', '--json', '-c', config, '--synapse-exec', `chroot:${chroot}`, '--ca-file', join(tmp, `${caName}.crt`)], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -10,7 +10,8 @@ import { WizardError } from '../../core/errors.js';
 import type { DoctorContext } from '../context.js';
 import type { Diagnosis } from '../types.js';
 import { composeDeployment } from './deployment.js';
-import { persistCa } from './persist-ca.js';
+import { persistCa, type CaPersistence } from './persist-ca.js';
+import type { StepContext } from '../../core/step.js';
 
 export const TRUST_DIR = '/usr/local/share/ca-certificates';
 const CERT_ERROR = /CERTIFICATE_VERIFY_FAILED|certificate verify failed/i;
@@ -91,6 +92,8 @@ export const oidcCaTrust: Diagnosis = {
       // a wrong --ca-file leaves the finding standing, with the reason: it must not hide it
       caError = e instanceof WizardError ? `${e.message}. ${e.hint ?? ''}`.trim() : String(e);
     }
+    // no --ca-file in a terminal: the fix asks for the file
+    const ask = !ca && !caError && !ctx.opts.yes && ctx.setup.prompter.interactive ? ctx.setup.prompter : undefined;
     const inside = ca ? `${TRUST_DIR}/${ca.name}` : undefined;
     const compose = ca && d ? persistCa(d, caPath!, inside!) : undefined;
     const evidence = failed.map((f) => `${f.p.id}: fetching ${f.url} ${where} fails: ${f.message}`).join('; ') + '.';
@@ -101,37 +104,31 @@ export const oidcCaTrust: Diagnosis = {
       cause: "Synapse fetches the provider's discovery document with OpenSSL's default trust store; the provider's certificate is signed by a private CA that store does not hold, so the TLS handshake fails and single sign-on with it.",
       fix: ca
         ? `install ${caPath} (${ca.subject}) as ${inside} and run update-ca-certificates where Synapse runs${compose ? `, and keep it across container re-creation with a read-only mount in ${d!.file}` : ''}; verification stays on`
-        : `${caError ? `${caError} ` : ''}run the doctor again with --ca-file FILE naming the CA certificate that signed the provider's certificate (never set skip_verification or disable TLS checks)`,
+        : ask
+          ? `name the CA certificate that signed the provider's certificate when asked; it is installed into ${TRUST_DIR} where Synapse runs and update-ca-certificates is run (verification stays on)`
+          : `${caError ? `${caError} ` : ''}run the doctor again with --ca-file FILE naming the CA certificate that signed the provider's certificate (never set skip_verification or disable TLS checks)`,
       needsSynapseStopped: false,
-      restartSynapse: !!ca,
+      restartSynapse: !!ca || !!ask,
       plan: ca
         ? [
             { kind: 'command', argv: exec.wrap(['sh', '-c', 'cat > "$1"', 'sh', inside!]) },
             { kind: 'command', argv: exec.wrap(['update-ca-certificates']) },
             ...(compose ? [{ kind: 'file' as const, path: d!.file, diff: unifiedDiff(d!.text, compose.text, d!.file) }] : []),
           ]
-        : [],
+        : ask
+          ? [{ kind: 'note', text: `ask for the CA file, write it to ${TRUST_DIR}/ and run update-ca-certificates where Synapse runs${d ? `; offer the read-only mount in ${d.file}` : ''}` }]
+          : [],
       apply: ca
-        ? async (sc) => {
-            const w = await exec.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod 644 "$1"', 'sh', inside!], { input: ca.pem, timeoutMs: 30_000 });
-            if (w.exitCode !== 0) throw new WizardError('EXEC', `could not write ${inside}: ${w.spawnError ?? w.stderr.trim()}`, { hint: `Run the doctor as a user who may write there (${formatArgv(exec.wrap([]))} runs as root by default).` });
-            const u = await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
-            if (u.exitCode !== 0) throw new WizardError('EXEC', `update-ca-certificates failed: ${u.spawnError ?? u.stderr.trim()}`, { hint: 'Install the ca-certificates package in the image (apt-get install ca-certificates).' });
-            sc.log(`Installed ${inside} and ran update-ca-certificates (${u.stdout.trim().split('\n').slice(-2).join(' ')}).`);
-            const still: string[] = [];
-            for (const f of failed) if ((await fetchDiscovery(exec, f.url)).certError) still.push(f.url);
-            if (still.length) {
-              // the wrong CA: take it out of the trust store again rather than leave an extra root trusted for nothing
-              await exec.run(['rm', '-f', inside!], { timeoutMs: 30_000 });
-              await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
-              throw new WizardError('UNVERIFIED', `${ca.subject} did not sign the certificate of ${still.join(', ')}: the fetch still fails, so the CA was removed again`, {
-                hint: `Find the CA that signed it (openssl s_client -connect HOST:PORT -showcerts shows the chain and its issuer) and pass that file with --ca-file.`,
-              });
+        ? (sc) => install(exec, failed, ca, compose, sc)
+        : ask
+          ? async (sc) => {
+              const path = resolve(await ask.text({ message: `Which file holds the CA certificate that signed ${failed[0]!.url}?`, validate: (v) => caProblem(resolve(v)) }));
+              const named = readCa(path);
+              const keep = d ? persistCa(d, path, `${TRUST_DIR}/${named.name}`) : undefined;
+              const yes = keep && (await ask.confirm({ message: `Keep the CA across container re-creation: mount it read-only in ${d!.file}?`, details: unifiedDiff(d!.text, keep.text, d!.file) }));
+              return install(exec, failed, named, yes ? keep : undefined, sc);
             }
-            const kept = compose ? ` ${await compose.apply()}` : '';
-            return `Installed the CA ${ca.subject} as ${inside} where Synapse runs.${kept}`;
-          }
-        : undefined,
+          : undefined,
       verify: async () => {
         const ok: string[] = [];
         for (const f of failed) {
@@ -148,3 +145,34 @@ export const oidcCaTrust: Diagnosis = {
     fix: 'run the doctor with --ca-file FILE (the CA certificate) so it installs the CA where Synapse runs; never disable verification',
   }),
 };
+
+function caProblem(path: string): string | undefined {
+  try {
+    readCa(path);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Writes the CA into the trust store where Synapse runs and proves it helps; a CA that does not is taken out again. */
+async function install(exec: Executor, failed: { url: string }[], ca: { pem: string; subject: string; name: string }, compose: CaPersistence | undefined, sc: StepContext): Promise<string> {
+  const inside = `${TRUST_DIR}/${ca.name}`;
+  const w = await exec.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod 644 "$1"', 'sh', inside], { input: ca.pem, timeoutMs: 30_000 });
+  if (w.exitCode !== 0) throw new WizardError('EXEC', `could not write ${inside}: ${w.spawnError ?? w.stderr.trim()}`, { hint: `Run the doctor as a user who may write there (${formatArgv(exec.wrap([]))} runs as root by default).` });
+  const u = await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
+  if (u.exitCode !== 0) throw new WizardError('EXEC', `update-ca-certificates failed: ${u.spawnError ?? u.stderr.trim()}`, { hint: 'Install the ca-certificates package in the image (apt-get install ca-certificates).' });
+  sc.log(`Installed ${inside} and ran update-ca-certificates (${u.stdout.trim().split('\n').slice(-2).join(' ')}).`);
+  const still: string[] = [];
+  for (const f of failed) if ((await fetchDiscovery(exec, f.url)).certError) still.push(f.url);
+  if (still.length) {
+    // the wrong CA: take it out of the trust store again rather than leave an extra root trusted for nothing
+    await exec.run(['rm', '-f', inside], { timeoutMs: 30_000 });
+    await exec.run(['update-ca-certificates'], { timeoutMs: 120_000 });
+    throw new WizardError('UNVERIFIED', `${ca.subject} did not sign the certificate of ${still.join(', ')}: the fetch still fails, so the CA was removed again`, {
+      hint: 'Find the CA that signed it (openssl s_client -connect HOST:PORT -showcerts shows the chain and its issuer) and pass that file with --ca-file.',
+    });
+  }
+  const kept = compose ? ` ${await compose.apply()}` : '';
+  return `Installed the CA ${ca.subject} as ${inside} where Synapse runs.${kept}`;
+}
