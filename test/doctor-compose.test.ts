@@ -92,6 +92,11 @@ test('a compose file gives the service, its user and the path map', () => {
     assert.equal(named.exec.toHost('/data/homeserver.yaml'), join(dir, 'synapse/data/homeserver.yaml'));
     assert.equal(named.exec.toInside(join(dir, 'synapse/data/media_store')), '/data/media_store');
     assert.deepEqual(asSynapseUser(named).wrap(['true']), ['docker', 'exec', '-i', '-u', '1000:991', 'matrix-1', 'true']);
+    // without --synapse-exec: docker compose exec into the service
+    const local = composeDeployment({ ...ctx, exec: createExecutor({ kind: 'local' }) } as DoctorContext)!;
+    assert.deepEqual(local.exec.wrap(['true']), ['docker', 'compose', '-f', `${dir}/stack.yml`, 'exec', '-T', 'matrix', 'true']);
+    assert.deepEqual(asSynapseUser(local).wrap(['true']), ['docker', 'compose', '-f', `${dir}/stack.yml`, 'exec', '-T', '-u', '1000:991', 'matrix', 'true']);
+    assert.equal(local.exec.toHost('/data/log.config'), join(dir, 'synapse/data/log.config'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -131,6 +131,9 @@ Doctor flags:
   start Synapse around fixes that need it stopped (and to ask its tools), and --sandbox. Without
   --error/--log it reads the errors of Synapse's last failed start from its log file. --json prints
   one "finding" event per finding; exit status 0 when no finding is left unfixed, 1 otherwise.
+  Docker compose: with --service compose:FILE[:SERVICE], or a compose file beside the config, it also
+  checks that the container's user (991:991, UID/GID, user:) may write the mounted data and config, that
+  log_config exists in the container, and that the container trusts each OIDC issuer's certificate.
 
 Maintain flags (synapse-pg maintain TASK; the database comes from the config's database: section):
   report                   database size, largest tables (bar chart), free disk of the data directory

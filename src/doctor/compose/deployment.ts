@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { createExecutor, type Executor, type PathMapEntry } from '../../adapters/exec.js';
+import { createExecutor, runArgv, type Executor, type PathMapEntry } from '../../adapters/exec.js';
 import { parseServiceSpec } from '../../synapse/service.js';
 import type { DoctorContext } from '../context.js';
 
@@ -135,18 +135,28 @@ export function composeDeployment(ctx: DoctorContext): ComposeDeployment | null 
     const parsed = parseCompose(c.file, readFileSync(c.file, 'utf8'), c.service, configHost);
     if (!parsed) continue;
     // the executor's target stays (docker:CONTAINER, or chroot:DIR in tests); the compose mounts are its path map
-    found = { ...parsed, exec: createExecutor(ctx.exec.target, parsed.mounts.map(({ host, inside }) => ({ host, inside }))) };
+    // without --synapse-exec, "inside the container" is `docker compose exec` into the service
+    const exec = ctx.exec.target.kind === 'local' ? composeExec(parsed.file, parsed.service, parsed.mounts) : createExecutor(ctx.exec.target, parsed.mounts.map(({ host, inside }) => ({ host, inside })));
+    found = { ...parsed, exec };
     break;
   }
   cache.set(ctx, found);
   return found;
 }
 
-/** The executor, running as Synapse's user in the container (chroot --userspec, docker exec -u; setpriv on this host). */
+/** `docker compose -f FILE exec -T [-u USER] SERVICE ...`: the running service's container, whatever its generated name. */
+export function composeExec(file: string, service: string, mounts: PathMapEntry[], user?: string): Executor {
+  const base = createExecutor({ kind: 'docker', container: service, user }, mounts.map(({ host, inside }) => ({ host, inside })));
+  const wrap = (argv: string[]) => ['docker', 'compose', '-f', file, 'exec', '-T', ...(user ? ['-u', user] : []), service, ...argv];
+  return { ...base, wrap, run: (argv, o) => runArgv(wrap(argv), o) };
+}
+
+/** The executor, running as Synapse's user in the container (chroot --userspec, docker exec -u, docker compose exec -u). */
 export function asSynapseUser(d: ComposeDeployment): Executor {
   const t = d.exec.target;
   const user = `${d.uid}:${d.gid}`;
   const map = d.mounts.map(({ host, inside }) => ({ host, inside }));
+  if (t.kind === 'docker' && d.exec.wrap([])[1] === 'compose') return composeExec(d.file, d.service, map, user);
   if (t.kind === 'chroot' || t.kind === 'docker') return createExecutor({ ...t, user }, map);
   const base = createExecutor(t, map);
   const prefix = ['setpriv', `--reuid=${d.uid}`, `--regid=${d.gid}`, '--clear-groups', '--'];

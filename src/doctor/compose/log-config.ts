@@ -53,8 +53,7 @@ async function state(ctx: DoctorContext): Promise<State | undefined> {
   const host = hostPath(ctx, d, lc);
   if (host) return { inside: lc, host, exists: existsSync(host) };
   // not on a mount the doctor knows: ask inside the container
-  if (ctx.exec.target.kind === 'local') return undefined;
-  const r = await ctx.exec.run(['test', '-e', lc], { timeoutMs: 30_000 });
+  const r = await d.exec.run(['test', '-e', lc], { timeoutMs: 30_000 });
   return r.spawnError || (r.exitCode !== 0 && r.exitCode !== 1) ? undefined : { inside: lc, exists: r.exitCode === 0 };
 }
 
@@ -68,7 +67,7 @@ export const logConfigMissing: Diagnosis = {
     const s = await state(ctx);
     if (!s || s.exists) return undefined;
     const d = composeDeployment(ctx)!;
-    const where = `inside the compose service "${d.service}"${ctx.exec.target.kind === 'local' ? '' : ` (${formatArgv(ctx.exec.wrap([]))})`}`;
+    const where = `inside the compose service "${d.service}" (${formatArgv(d.exec.wrap([]))})`;
     const owner = d.uid !== undefined && d.gid !== undefined ? { uid: d.uid, gid: d.gid } : {};
     return {
       id: this.id,
@@ -91,7 +90,7 @@ export const logConfigMissing: Diagnosis = {
           }
         : undefined,
       verify: async () => {
-        const r = await ctx.exec.run(['python3', '-c', 'import sys, yaml, logging.config; logging.config.dictConfig(yaml.safe_load(open(sys.argv[1])))', s.inside], { timeoutMs: 30_000 });
+        const r = await d.exec.run(['python3', '-c', 'import sys, yaml, logging.config; logging.config.dictConfig(yaml.safe_load(open(sys.argv[1])))', s.inside], { timeoutMs: 30_000 });
         if (r.exitCode !== 0) throw new WizardError('UNVERIFIED', `Python's logging rejects ${s.inside}: ${r.spawnError ?? r.stderr.trim().split('\n').slice(-1)[0]}`);
         return `Python's logging loads ${s.inside} where Synapse runs.`;
       },
