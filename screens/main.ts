@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
 import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
-import { runCutover } from '../src/commands/cutover.js';
-import { runSandbox } from '../src/commands/sandbox.js';
-import { runSetup } from '../src/commands/setup.js';
-import { runDoctorCommand } from '../src/commands/doctor.js';
-import { runMaintain } from '../src/commands/maintain.js';
-import { runStatus } from '../src/commands/status.js';
 import type { Ui } from '../src/commands/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
 import { redact } from '../src/core/redact.js';
-import { runApp, wantsFullscreen } from './fullscreen/app.js';
+import { wantsFullscreen } from './fullscreen/wants.js';
 import { jsonSink, noPrompter } from './json.js';
-import { clackPrompter, plainSink } from './plain.js';
 import { textSink } from './text.js';
+
+// Commands, the full-screen app and clack load on demand: `--version`, `status --json` and the menu start faster.
+const runSetup: typeof import('../src/commands/setup.js').runSetup = async (a, u) => (await import('../src/commands/setup.js')).runSetup(a, u);
+const runCutover: typeof import('../src/commands/cutover.js').runCutover = async (a, u) => (await import('../src/commands/cutover.js')).runCutover(a, u);
+const runDoctorCommand: typeof import('../src/commands/doctor.js').runDoctorCommand = async (a, u) => (await import('../src/commands/doctor.js')).runDoctorCommand(a, u);
+const runMaintain: typeof import('../src/commands/maintain.js').runMaintain = async (a, u) => (await import('../src/commands/maintain.js')).runMaintain(a, u);
+const runStatus: typeof import('../src/commands/status.js').runStatus = async (a, u) => (await import('../src/commands/status.js')).runStatus(a, u);
+const runSandbox: typeof import('../src/commands/sandbox.js').runSandbox = async (a, u) => (await import('../src/commands/sandbox.js')).runSandbox(a, u);
 
 const VERSION = '0.1.0';
 
@@ -22,7 +23,7 @@ function readOnly(args: ParsedArgs): boolean {
   return args.command === 'status' || (args.command === 'sandbox' && (args.positionals[0] ?? 'status') === 'status') || (args.command === 'maintain' && (args.positionals[0] ?? 'report') === 'report');
 }
 
-function chooseUi(args: ParsedArgs, signal: AbortSignal): Ui {
+async function chooseUi(args: ParsedArgs, signal: AbortSignal): Promise<Ui> {
   const f = args.flags;
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (f.json) {
@@ -33,6 +34,7 @@ function chooseUi(args: ParsedArgs, signal: AbortSignal): Ui {
     if (!f.yes && !f['dry-run'] && !readOnly(args)) throw new WizardError('NOT_A_TTY', 'There is no terminal to ask questions on, so nothing was changed.', { hint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).' });
     return { emit: textSink(), prompter: noPrompter, signal };
   }
+  const { clackPrompter, plainSink } = await import('./plain.js');
   return { emit: plainSink(), prompter: f.yes ? { ...clackPrompter(), confirm: async () => true } : clackPrompter(), signal };
 }
 
@@ -57,9 +59,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (wantsFullscreen(args)) {
       const parsed = args;
+      const { runApp } = await import('./fullscreen/app.js');
       return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, maintain: runMaintain, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
-    const ui = chooseUi(args, abort.signal);
+    const ui = await chooseUi(args, abort.signal);
     switch (args.command) {
       case 'setup': {
         const r = await runSetup(args, ui);

@@ -1,7 +1,7 @@
 // The full-screen app: the main menu, a flow screen per command, retry or quit on failure, and the safe pause on Ctrl-C or q.
 import type { ParsedArgs } from '../../src/cli/args.js';
 import type { Ui } from '../../src/commands/ui.js';
-import { formatArgv } from '../../src/adapters/exec.js';
+import { formatArgv } from '../../src/core/argv.js';
 import { toWizardError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
 import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
@@ -12,6 +12,7 @@ import { KeyRouter } from './keys.js';
 import { itemLabel, SUBCOMMANDS } from './menu-model.js';
 import { MenuView } from './menu-view.js';
 import { closeScreen, fullscreenRefusal, openScreen, type TerminalStreams } from './terminal.js';
+export { wantsFullscreen } from './wants.js';
 import { makeTheme } from './theme.js';
 
 export interface CommandResult {
@@ -31,7 +32,7 @@ export interface AppOptions {
   /** The commands this version implements; the others say so plainly. */
   commands: Partial<Record<MenuCommand, CommandRunner>>;
   /** The line-by-line Ui used when the terminal cannot hold the full screen. */
-  plainUi: () => Ui;
+  plainUi: () => Ui | Promise<Ui>;
   streams?: TerminalStreams & { error?: NodeJS.WritableStream };
   env?: NodeJS.ProcessEnv;
 }
@@ -43,15 +44,6 @@ type Outcome =
   | { kind: 'parent' }
   | { kind: 'paused'; command: MenuCommand; message: string; hint?: string; forced: boolean; summary: string[] };
 
-/** Full screen for the menu, and for a command on a terminal when no --plain, --json or --yes asks otherwise. */
-export function wantsFullscreen(args: ParsedArgs, streams: TerminalStreams = { input: process.stdin, output: process.stdout }): boolean {
-  if (args.command === 'menu') return true;
-  // read-only reports (status, sandbox status, maintain report) are printed, so they stay in the scrollback
-  const action = args.positionals[0];
-  if (args.command === 'status' || (args.command === 'sandbox' && (action ?? 'status') === 'status') || (args.command === 'maintain' && action === 'report')) return false;
-  const f = args.flags;
-  return !f.plain && !f.json && !f.yes && !!streams.input.isTTY && !!streams.output.isTTY;
-}
 
 /** Runs the app; returns the exit code for main (which alone exits). */
 export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number> {

@@ -34,7 +34,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
   }
   const runner = opts.commands[command];
   if (!runner) throw new WizardError('BAD_INPUT', `"${command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
-  const ui = opts.plainUi();
+  const ui = await opts.plainUi();
   let done: CommandResult | undefined;
   const r = await runner({ ...args, command, positionals }, { ...ui, emit: (e) => (e.event === 'done' && (done = e), ui.emit(e)) });
   return outcomeOf(done, r).ok ? 0 : opts.abort.signal.aborted ? 130 : 1;

@@ -164,7 +164,4 @@ export async function runArgv(argv: string[], opts: ExecOptions = {}): Promise<E
   };
 }
 
-/** A printable, shell-quoted command line (for plans and logs; never contains secrets because argv never does). */
-export function formatArgv(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
+export { formatArgv } from '../core/argv.js';

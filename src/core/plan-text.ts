@@ -1,6 +1,6 @@
 // Plain-text rendering of a step's plan, shared by confirm dialogs and the line-by-line screen.
 import type { PlannedAction } from './events.js';
-import { formatArgv } from '../adapters/exec.js';
+import { formatArgv } from './argv.js';
 
 export function formatPlan(actions: PlannedAction[]): string {
   return actions.map(formatAction).join('\n');
