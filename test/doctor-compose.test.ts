@@ -12,6 +12,7 @@ import { createExecutor, runArgv } from '../src/adapters/exec.js';
 import type { DoctorContext } from '../src/doctor/context.js';
 import { asSynapseUser, composeDeployment, parseCompose } from '../src/doctor/compose/deployment.js';
 import { SANE_LOG_CONFIG } from '../src/doctor/compose/log-config.js';
+import { composeOwnership } from '../src/doctor/compose/ownership.js';
 import { discoveryUrl, fetchDiscovery, TRUST_DIR } from '../src/doctor/compose/oidc-ca.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { health } from '../src/synapse/client.js';
@@ -97,6 +98,29 @@ test('a compose file gives the service, its user and the path map', () => {
     assert.deepEqual(local.exec.wrap(['true']), ['docker', 'compose', '-f', `${dir}/stack.yml`, 'exec', '-T', 'matrix', 'true']);
     assert.deepEqual(asSynapseUser(local).wrap(['true']), ['docker', 'compose', '-f', `${dir}/stack.yml`, 'exec', '-T', '-u', '1000:991', 'matrix', 'true']);
     assert.equal(local.exec.toHost('/data/log.config'), join(dir, 'synapse/data/log.config'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ownership: a :ro config mount needs only read, the data mount read and write', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-compose-ro-'));
+  try {
+    mkdirSync(join(dir, 'data'));
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'homeserver.yaml'), 'server_name: x\n');
+    writeFileSync(join(dir, 'compose.yml'), 'services:\n  synapse:\n    image: matrixdotorg/synapse:latest\n    volumes:\n      - ./data:/data\n      - ./conf:/conf:ro\n');
+    execFileSync('chown', ['-R', '1234:1234', join(dir, 'data'), join(dir, 'conf')]);
+    execFileSync('chmod', ['-R', 'go-rwx', join(dir, 'data'), join(dir, 'conf')]);
+    const ctx = { args: { flags: {} }, config: { files: [{ path: join(dir, 'conf', 'homeserver.yaml'), data: {} }], merged: {} }, exec: createExecutor({ kind: 'docker', container: 'synapse-1' }) } as unknown as DoctorContext;
+    const f = (await composeOwnership.diagnose(ctx))!;
+    assert.match(f.evidence, /; needed: read and write for 991:991 \(the image matrixdotorg\/synapse:latest, whose start.py drops to 991:991\), read only on the :ro mounts\.$/);
+    assert.deepEqual(f.plan.map((a) => (a.kind === 'command' ? a.argv.join(' ') : a.kind)), [
+      `chown -R 991:991 ${dir}/data`,
+      `chmod -R u+rwX ${dir}/data`,
+      `chown -R 991:991 ${dir}/conf`,
+      `chmod -R u+rX ${dir}/conf`,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

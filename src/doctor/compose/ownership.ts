@@ -15,6 +15,8 @@ interface Target {
   path: string;
   what: string;
   recursive: boolean;
+  /** On a `:ro` mount the container only reads: read (and search) is all it needs. */
+  readOnly: boolean;
 }
 
 interface Denied {
@@ -28,14 +30,15 @@ function allows(st: Stats, uid: number, gid: number, need: number): boolean {
   return (bits & need) === need;
 }
 
-const needOf = (st: Stats) => (st.isDirectory() ? 7 : 6);
+const needOf = (st: Stats, readOnly: boolean) => (st.isDirectory() ? (readOnly ? 5 : 7) : readOnly ? 4 : 6);
 const show = (st: Stats) => `owner ${st.uid}:${st.gid} mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}`;
 
 export function targets(ctx: DoctorContext, d: ComposeDeployment): Target[] {
   const out: Target[] = [];
   const add = (path: string | undefined, what: string, recursive: boolean) => {
     if (!path || out.some((t) => t.path === path || (t.recursive && path.startsWith(t.path + '/')))) return;
-    out.push({ path, what, recursive });
+    const mount = [...d.mounts].sort((a, b) => b.host.length - a.host.length).find((m) => path === m.host || path.startsWith(m.host + '/'));
+    out.push({ path, what, recursive, readOnly: !!mount?.readOnly });
   };
   const merged = ctx.config?.merged ?? {};
   const dataDir = hostPath(ctx, d, d.env.SYNAPSE_DATA_DIR ?? '/data');
@@ -61,14 +64,17 @@ async function survey(ctx: DoctorContext, d: ComposeDeployment): Promise<{ t: Ta
   for (const t of targets(ctx, d)) {
     const denied: Denied[] = [];
     const budget = { left: MAX_ENTRIES };
-    await walk(t.path, t.recursive, (p, st) => allows(st, d.uid!, d.gid!, needOf(st)) || denied.push({ path: p, st }), budget);
+    await walk(t.path, t.recursive, (p, st) => allows(st, d.uid!, d.gid!, needOf(st, t.readOnly)) || denied.push({ path: p, st }), budget);
     if (denied.length) out.push({ t, denied, top: await fs.lstat(t.path).catch(() => undefined) });
   }
   return out;
 }
 
 function commands(bad: { t: Target }[], owner: string): string[][] {
-  return bad.flatMap(({ t }) => (t.recursive ? [['chown', '-R', owner, t.path], ['chmod', '-R', 'u+rwX', t.path]] : [['chown', owner, t.path], ['chmod', 'u+rw', t.path]]));
+  return bad.flatMap(({ t }) => {
+    const bits = t.readOnly ? 'u+rX' : t.recursive ? 'u+rwX' : 'u+rw';
+    return t.recursive ? [['chown', '-R', owner, t.path], ['chmod', '-R', bits, t.path]] : [['chown', owner, t.path], ['chmod', bits, t.path]];
+  });
 }
 
 export const composeOwnership: Diagnosis = {
@@ -89,7 +95,7 @@ export const composeOwnership: Diagnosis = {
       title: this.title,
       evidence: bad
         .map(({ t, denied, top }) => `${t.what} ${t.path}: found ${top ? show(top) : 'missing'}${denied.length > 1 || denied[0]!.path !== t.path ? `; ${denied.length}${denied.length >= MAX_ENTRIES ? '+' : ''} entr${denied.length > 1 ? 'ies' : 'y'} ${owner} may not write (first: ${denied[0]!.path}, ${show(denied[0]!.st)})` : ''}`)
-        .join('; ') + `; needed: read and write for ${owner} (${d.userSource}).`,
+        .join('; ') + `; needed: read${bad.every((b) => b.t.readOnly) ? '' : ' and write'} for ${owner} (${d.userSource})${bad.some((b) => b.t.readOnly) ? ', read only on the :ro mounts' : ''}.`,
       cause: `Synapse in the compose service "${d.service}" runs as ${owner}; the files it must read and write on the host's bind mounts belong to someone else, so it fails with "Permission denied" at start (signing key, log, SQLite) or when storing media.`,
       fix: `give ${owner} the files: ${plan.map(formatArgv).join('; ')}`,
       needsSynapseStopped: false,
@@ -108,15 +114,25 @@ export const composeOwnership: Diagnosis = {
   fromText: () => ({ cause: "Synapse's container user (991:991 in the official image) may not read or write a file on a bind mount.", fix: 'chown -R 991:991 (or your UID:GID) the mounted data directory, then start Synapse again' }),
 };
 
-/** Proof from inside: as the container's user, create and remove a file in each directory, and open each config file for writing. */
+/** Proof from inside: as the container's user, create and remove a file in each writable directory, open each config file for
+ * writing (reading only, on a :ro mount). */
 export async function writeProbe(ctx: DoctorContext, d: ComposeDeployment): Promise<string> {
   const exec = asSynapseUser(d);
   const ts = targets(ctx, d);
-  const dirs = ts.filter((t) => t.recursive).map((t) => exec.toInside(t.path));
-  const files = ts.filter((t) => !t.recursive).map((t) => exec.toInside(t.path));
-  const script = 'n=$1; shift; i=0; for p; do i=$((i+1)); if [ $i -le "$n" ]; then f="$p/.synapse-pg-write-probe.$$"; if ! (cd "$p") 2>/dev/null; then echo "cannot enter $p (it or a directory above it is not searchable)"; elif (: > "$f") 2>/dev/null; then rm -f "$f"; else echo "cannot write in $p"; fi; else [ -r "$p" ] && (: >> "$p") 2>/dev/null || echo "cannot read and write $p"; fi; done';
-  const argv = ['sh', '-c', script, 'sh', String(dirs.length), ...dirs, ...files];
+  // each path comes with what to prove: W directory writable, R directory readable, w file writable, r file readable
+  const pairs = ts.flatMap((t) => [t.recursive ? (t.readOnly ? 'R' : 'W') : t.readOnly ? 'r' : 'w', exec.toInside(t.path)]);
+  const script = [
+    'while [ $# -gt 1 ]; do m=$1; p=$2; shift 2; case $m in',
+    'W) f="$p/.synapse-pg-write-probe.$$"; if ! (cd "$p") 2>/dev/null; then echo "cannot enter $p (it or a directory above it is not searchable)"; elif (: > "$f") 2>/dev/null; then rm -f "$f"; else echo "cannot write in $p"; fi ;;',
+    'R) (cd "$p" && ls >/dev/null) 2>/dev/null || echo "cannot read $p" ;;',
+    'w) [ -r "$p" ] && (: >> "$p") 2>/dev/null || echo "cannot read and write $p" ;;',
+    'r) [ -r "$p" ] || echo "cannot read $p" ;;',
+    'esac; done',
+  ].join('\n');
+  const argv = ['sh', '-c', script, 'sh', ...pairs];
   const r = await exec.run(argv, { timeoutMs: 60_000 });
   if (r.exitCode !== 0 || r.stdout.trim()) throw new WizardError('UNVERIFIED', `the write probe as ${d.uid}:${d.gid} failed: ${r.spawnError ?? (r.stdout + r.stderr).trim()}`, { hint: `Run it yourself: ${formatArgv(exec.wrap(argv))}` });
-  return `A write probe as ${d.uid}:${d.gid} (${formatArgv(exec.wrap([]))}) created a file in ${dirs.join(', ')} and opened ${files.join(', ')} for writing.`;
+  const list = (m: string) => ts.filter((t, i) => pairs[2 * i] === m).map((t) => exec.toInside(t.path));
+  const parts = [list('W').length ? `created a file in ${list('W').join(', ')}` : '', list('w').length ? `opened ${list('w').join(', ')} for writing` : '', [...list('R'), ...list('r')].length ? `read ${[...list('R'), ...list('r')].join(', ')} (read-only mounts)` : ''];
+  return `A write probe as ${d.uid}:${d.gid} (${formatArgv(exec.wrap([]))}) ${parts.filter(Boolean).join(' and ')}.`;
 }
