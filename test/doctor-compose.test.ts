@@ -13,6 +13,7 @@ import type { DoctorContext } from '../src/doctor/context.js';
 import { asSynapseUser, composeDeployment, parseCompose } from '../src/doctor/compose/deployment.js';
 import { SANE_LOG_CONFIG } from '../src/doctor/compose/log-config.js';
 import { composeOwnership } from '../src/doctor/compose/ownership.js';
+import { persistCa } from '../src/doctor/compose/persist-ca.js';
 import { discoveryUrl, fetchDiscovery, TRUST_DIR } from '../src/doctor/compose/oidc-ca.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { health } from '../src/synapse/client.js';
@@ -101,6 +102,15 @@ test('a compose file gives the service, its user and the path map', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('persisting the CA: a service with user: gets the :ro mount but no entrypoint, and is told why', () => {
+  const text = '# Synapse\nservices:\n  synapse:\n    image: ghcr.io/element-hq/synapse:latest\n    user: "1000:1000"\n    volumes:\n      - ./data:/data # the data\n';
+  const d = { ...parseCompose('/srv/m/compose.yaml', text)!, exec: createExecutor({ kind: 'local' }) };
+  const p = persistCa(d, '/etc/ssl/home-ca.pem', `${TRUST_DIR}/synapse-pg-home-ca.crt`)!;
+  assert.equal(p.text, text + `      - /etc/ssl/home-ca.pem:${TRUST_DIR}/synapse-pg-home-ca.crt:ro\n`);
+  assert.match(p.caveat!, /user: \(it never runs as root\)/);
+  assert.equal(persistCa({ ...d, text: p.text }, '/etc/ssl/home-ca.pem', `${TRUST_DIR}/synapse-pg-home-ca.crt`), undefined, 'already mounted');
 });
 
 test('ownership: a :ro config mount needs only read, the data mount read and write', async () => {

@@ -103,7 +103,7 @@ export const oidcCaTrust: Diagnosis = {
       evidence,
       cause: "Synapse fetches the provider's discovery document with OpenSSL's default trust store; the provider's certificate is signed by a private CA that store does not hold, so the TLS handshake fails and single sign-on with it.",
       fix: ca
-        ? `install ${caPath} (${ca.subject}) as ${inside} and run update-ca-certificates where Synapse runs${compose ? `, and keep it across container re-creation with a read-only mount in ${d!.file}` : ''}; verification stays on`
+        ? `install ${caPath} (${ca.subject}) as ${inside} and run update-ca-certificates where Synapse runs${compose ? `, and keep it across container re-creation with a read-only mount in ${d!.file}${compose.caveat ? ` (${compose.caveat})` : ''}` : ''}; verification stays on`
         : ask
           ? `name the CA certificate that signed the provider's certificate when asked; it is installed into ${TRUST_DIR} where Synapse runs and update-ca-certificates is run (verification stays on)`
           : `${caError ? `${caError} ` : ''}run the doctor again with --ca-file FILE naming the CA certificate that signed the provider's certificate (never set skip_verification or disable TLS checks)`,

@@ -10,6 +10,8 @@ export const CA_ENTRYPOINT = ['/bin/sh', '-c', 'update-ca-certificates && exec /
 
 export interface CaPersistence {
   text: string;
+  /** Set when the edit cannot make the container rebuild its bundle at start (own entrypoint, or `user:` so never root). */
+  caveat?: string;
   apply(): Promise<string>;
 }
 
@@ -25,16 +27,21 @@ export function persistCa(d: ComposeDeployment, caHost: string, caInside: string
     volumes.add(doc.createNode(mount));
   } else (svc as YAMLMap).set('volumes', doc.createNode([mount]));
   // a `user:` service never runs as root, and an own entrypoint is the admin's: leave both alone
+  let caveat: string | undefined;
   if (!(svc as YAMLMap).has('entrypoint') && !(svc as YAMLMap).has('user')) {
     (svc as YAMLMap).set('entrypoint', doc.createNode(CA_ENTRYPOINT));
+  } else {
+    caveat = `the service has ${(svc as YAMLMap).has('user') ? 'user: (it never runs as root)' : 'its own entrypoint'}, so the mounted CA joins the trust store only when update-ca-certificates runs as root in the container: add it to your entrypoint, or run the doctor again after re-creating the container`;
   }
   const text = doc.toString();
   return {
     text,
+    caveat,
     async apply() {
       const backup = await editFile(d.file, text);
       if (!backup) throw new WizardError('INTERNAL', `${d.file} vanished before it could be edited`);
-      return `${d.file} now mounts the CA read-only and runs update-ca-certificates at start (backup: ${backup}); it takes effect on "docker compose up -d ${d.service}".`;
+      const start = caveat ? `; note: ${caveat}` : ' and runs update-ca-certificates at start';
+      return `${d.file} now mounts the CA read-only${start} (backup: ${backup}); it takes effect on "docker compose up -d ${d.service}".`;
     },
   };
 }
