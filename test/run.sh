@@ -9,6 +9,7 @@ files=(
   test/setup.test.ts
   test/setup-errors.test.ts
   test/synapse.test.ts
+  test/verify-port.test.ts
   test/cutover.test.ts
   test/cutover-rollback.test.ts
   test/cutover-swap.test.ts

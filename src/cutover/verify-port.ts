@@ -61,26 +61,37 @@ export async function checkPort(admin: PgAdmin, dbName: string, sqlite: string, 
     else out.mismatches.push(`${t}: ${a} rows in SQLite, ${b} in PostgreSQL`);
   }
   const seqs = new Set((await admin.query<{ s: string }>(`SELECT sequencename AS s FROM pg_sequences WHERE schemaname = 'public'`, dbName)).map((r) => r.s));
-  const seqValue = async (s: string): Promise<number> => {
-    const [r] = await admin.query<{ v: string }>(`SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS v FROM ${quoteIdent(s)}`, dbName);
-    return Number(r?.v ?? 0);
-  };
-  for (const spec of SEQUENCES) {
-    if (!seqs.has(spec.sequence)) continue;
-    const present = spec.sources.filter(([t]) => pgTables.has(t));
-    if (!present.length) continue;
-    const agg = spec.negative ? '-min' : 'max';
-    const sql = present.map(([t, c]) => `SELECT coalesce(${agg}(${quoteIdent(c)}), 0)::bigint::text AS m FROM ${quoteIdent(t)}`).join(' UNION ALL ');
-    const max = Math.max(0, ...(await admin.query<{ m: string }>(sql, dbName)).map((r) => Number(r.m)));
-    const v = await seqValue(spec.sequence);
-    if (v < max) out.sequenceProblems.push(`sequence ${spec.sequence} is at ${v}, below ${max} in ${present.map(([t, c]) => `${t}.${c}`).join('/')}`);
+  // One query for every sequence's value and its tables' maxima: each round trip costs a connection with a URL admin.
+  const value = (s: string) => `(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${quoteIdent(s)})`;
+  const checks = SEQUENCES.filter((spec) => seqs.has(spec.sequence))
+    .map((spec) => ({ spec, present: spec.sources.filter(([t]) => pgTables.has(t)) }))
+    .filter((c) => c.present.length);
+  if (checks.length) {
+    const sql = checks
+      .map(({ spec, present }) => {
+        const agg = spec.negative ? '-min' : 'max';
+        const maxima = present.map(([t, c]) => `(SELECT coalesce(${agg}(${quoteIdent(c)}), 0) FROM ${quoteIdent(t)})`);
+        return `SELECT ${quoteLiteral(spec.sequence)} AS s, ${value(spec.sequence)}::text AS v, greatest(0, ${maxima.join(', ')})::bigint::text AS m`;
+      })
+      .join(' UNION ALL ');
+    const rows = new Map((await admin.query<{ s: string; v: string; m: string }>(sql, dbName)).map((r) => [r.s, r]));
+    for (const { spec, present } of checks) {
+      const r = rows.get(spec.sequence)!;
+      const v = Number(r.v);
+      const max = Number(r.m);
+      if (v < max) out.sequenceProblems.push(`sequence ${spec.sequence} is at ${v}, below ${max} in ${present.map(([t, c]) => `${t}.${c}`).join('/')}`);
+    }
   }
   if (pgTables.has('stream_positions')) {
-    const rows = await admin.query<{ s: string; m: string }>(`SELECT stream_name AS s, max(stream_id)::text AS m FROM stream_positions GROUP BY stream_name`, dbName);
-    for (const r of rows) {
-      const seq = STREAM_SEQUENCES[r.s];
-      if (!seq || !seqs.has(seq)) continue;
-      const v = await seqValue(seq);
+    const streams = Object.entries(STREAM_SEQUENCES).filter(([, seq]) => seqs.has(seq));
+    const sql = streams.length
+      ? `SELECT p.stream_name AS s, max(p.stream_id)::text AS m, v.value::text AS v FROM stream_positions p JOIN (${streams
+          .map(([name, seq]) => `SELECT ${quoteLiteral(name)} AS name, ${value(seq)} AS value`)
+          .join(' UNION ALL ')}) v ON v.name = p.stream_name GROUP BY p.stream_name, v.value`
+      : undefined;
+    for (const r of sql ? await admin.query<{ s: string; m: string; v: string }>(sql, dbName) : []) {
+      const seq = STREAM_SEQUENCES[r.s]!;
+      const v = Number(r.v);
       if (Number(r.m) > v) {
         out.streamFixes.push({ problem: `stream_positions has ${r.s} at ${r.m}, ahead of sequence ${seq} (${v}): Synapse would refuse to start ("is inconsistent with associated stream position")`, sql: `SELECT setval(${quoteLiteral(seq)}, ${Number(r.m)})` });
       }
