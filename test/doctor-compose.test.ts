@@ -136,6 +136,23 @@ test('ownership: a :ro config mount needs only read, the data mount read and wri
   }
 });
 
+test('doctor --error maps a container start that failed on permissions or on its log config to the compose findings', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spgw-compose-err-'));
+  try {
+    const cfg = join(dir, 'homeserver.yaml');
+    writeFileSync(cfg, readFileSync(join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml'), 'utf8').replaceAll('/tmp/gen', dir));
+    const error = ["PermissionError: [Errno 13] Permission denied: '/data/example.org.signing.key'", "FileNotFoundError: [Errno 2] No such file or directory: '/data/example.org.log.config'"].join('\n');
+    const r = await runCli(['doctor', '--json', '--dry-run', '-c', cfg, '--error', error], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const f = r.events.filter((e) => e.event === 'finding');
+    assert.deepEqual(f.map((e) => e.id).sort(), ['compose-data-ownership', 'log-config-missing']);
+    assert.match(String(f.find((e) => e.id === 'log-config-missing')!.cause), /could not open its log config \(\/data\/example\.org\.log\.config\)/);
+    assert.match(String(f.find((e) => e.id === 'compose-data-ownership')!.fix), /chown -R 991:991/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('compose doctor with the real Synapse: data directory owned by the wrong uid, and no log config; fixed, probed as 991, Synapse starts', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
