@@ -80,6 +80,7 @@ test('a compose file gives the service, its user and the path map', () => {
   assert.deepEqual([d.uid, d.gid], [1000, 991]);
   assert.match(d.userSource, /UID=1000 \(GID 991 by default\)/);
   assert.deepEqual(d.mounts, [{ host: '/srv/matrix/synapse/data', inside: '/data', readOnly: false }, { host: '/srv/certs', inside: '/certs', readOnly: true }]);
+  assert.equal(parseCompose('/srv/other/compose.yaml', text, undefined, '/srv/matrix/synapse/data/homeserver.yaml'), undefined, 'found beside the config, it must mount the config');
   const official = parseCompose('/x/docker-compose.yml', 'services:\n  synapse:\n    image: ghcr.io/element-hq/synapse:latest\n')!;
   assert.deepEqual([official.uid, official.gid], [991, 991]);
   assert.deepEqual([parseCompose('/x/c.yml', 'services:\n  s:\n    image: matrixdotorg/synapse\n    user: "1001:1002"\n')!.uid, parseCompose('/x/c.yml', 'services: [')], [1001, undefined]);

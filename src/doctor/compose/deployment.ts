@@ -84,7 +84,8 @@ export function parseCompose(file: string, text: string, wanted?: string, config
   const base = dirname(file);
   const covers = (name: string) => !!configHost && mountsOf(services[name]?.volumes, base).some((m) => configHost === m.host || configHost.startsWith(m.host + '/'));
   const names = Object.keys(services);
-  const service = wanted ?? names.find(covers) ?? names.find((n) => OFFICIAL_IMAGE.test(String(services[n]?.image ?? ''))) ?? names.find((n) => n === 'synapse');
+  // a file found beside the config counts only with a service that mounts that config: else its paths would be guesses
+  const service = wanted ?? (configHost ? names.find(covers) : names.find((n) => OFFICIAL_IMAGE.test(String(services[n]?.image ?? ''))) ?? names.find((n) => n === 'synapse'));
   const s = service ? services[service] : undefined;
   if (!service || !s) return undefined;
   const image = typeof s.image === 'string' ? s.image : undefined;
@@ -132,10 +133,10 @@ export function composeDeployment(ctx: DoctorContext): ComposeDeployment | null 
   const configHost = ctx.config?.files[0]?.path ? resolve(ctx.config.files[0].path) : undefined;
   for (const c of candidates(ctx)) {
     if (!existsSync(c.file)) continue;
-    const parsed = parseCompose(c.file, readFileSync(c.file, 'utf8'), c.service, configHost);
+    const parsed = parseCompose(c.file, readFileSync(c.file, 'utf8'), c.service, c.service ? undefined : configHost);
     if (!parsed) continue;
-    // the executor's target stays (docker:CONTAINER, or chroot:DIR in tests); the compose mounts are its path map
-    // without --synapse-exec, "inside the container" is `docker compose exec` into the service
+    // --synapse-exec's target stays (docker:CONTAINER, or chroot:DIR in tests) with the compose mounts as its path map;
+    // without it, "inside the container" is `docker compose exec` into the service
     const exec = ctx.exec.target.kind === 'local' ? composeExec(parsed.file, parsed.service, parsed.mounts) : createExecutor(ctx.exec.target, parsed.mounts.map(({ host, inside }) => ({ host, inside })));
     found = { ...parsed, exec };
     break;
