@@ -39,14 +39,28 @@ export async function cleanupAll(log: (m: string) => void): Promise<void> {
 }
 
 let handling = false;
-/** On SIGINT/SIGTERM: clean up, then exit 130/143. */
+
+/** True once SIGINT/SIGTERM arrived: nothing new may start (its cleanup could come after the one that already ran). */
+export function interrupted(): boolean {
+  return handling;
+}
+
+/** Throws when interrupted; called before starting anything that needs stopping. */
+export function checkInterrupted(): void {
+  if (handling) throw new Error('interrupted');
+}
+/**
+ * On SIGINT/SIGTERM: clean up now, and let the run unwind (what it was starting fails, and its own cleanups run in main's
+ * finally); exit 130/143, at the latest two minutes later.
+ */
 export function cleanupOnSignals(log: (m: string) => void): void {
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(sig, () => {
       if (handling) return;
       handling = true;
+      process.exitCode = code;
       log(`${sig}: stopping everything the bench started`);
-      void cleanupAll(log).finally(() => process.exit(code));
+      void cleanupAll(log).finally(() => setTimeout(() => process.exit(code), 120_000).unref());
     });
   }
 }

@@ -8,7 +8,7 @@ import { createExecutor, runArgv, type Executor } from '../../src/adapters/exec.
 import { freePort } from '../../src/sandbox/sandbox.js';
 import { startPgCluster, stopPgCluster, type PgClusterInfo } from '../../src/sandbox/pg-cluster.js';
 import { createSynctlService, type SynapseService } from '../../src/synapse/service.js';
-import { onCleanup } from './cleanup.js';
+import { checkInterrupted, onCleanup } from './cleanup.js';
 import type { CachedHomeserver } from './seed.js';
 
 export interface ScenarioHomeserver {
@@ -49,11 +49,14 @@ export async function restoreHomeserver(cached: CachedHomeserver, log: (m: strin
     await killSynapse(dir);
     await rm(dir, { recursive: true, force: true });
   }
+  checkInterrupted();
+  // Newest first, each once: run by stop(), by a signal's cleanup, or by a failure below, whichever comes first.
   const stops: (() => Promise<void>)[] = [];
-  const cleanup = onCleanup(`homeserver copy ${dir}`, async () => {
-    for (const f of stops.reverse()) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
-  });
-  const stop = () => cleanup.run();
+  const undo = async () => {
+    for (let f = stops.pop(); f; f = stops.pop()) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  };
+  const cleanup = onCleanup(`homeserver copy ${dir}`, undo);
+  const stop = () => cleanup.run().then(undo);
   try {
     stops.push(() => rm(dir, { recursive: true, force: true }));
     const cp = await runArgv(['cp', '-a', cached.homeDir, dir]);
@@ -69,9 +72,11 @@ export async function restoreHomeserver(cached: CachedHomeserver, log: (m: strin
       if (await service.isRunning().catch(() => false)) await service.stop().catch(() => killSynapse(dir));
       await killSynapse(dir);
     });
+    checkInterrupted();
     const pgPassword = randomBytes(18).toString('base64url');
     const pg = await startPgCluster({ port: await freePort(), superuserPassword: pgPassword });
     stops.push(() => stopPgCluster(pg));
+    checkInterrupted();
     return {
       exec,
       service,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createPgAdmin } from '../../src/adapters/pg-admin.js';
-import { cleanupAll, cleanupOnSignals, onCleanup } from './cleanup.js';
+import { cleanupAll, cleanupOnSignals, interrupted, onCleanup } from './cleanup.js';
 import { restoreHomeserver, type ScenarioHomeserver } from './homeserver.js';
 import { benchLock } from './lock.js';
 import { DB, runManual } from './manual.js';
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   // A failed step is reported and the others still run: their figures stand on their own.
   const failed: string[] = [];
   for (const step of benchSteps(o)) {
+    if (interrupted()) return;
     log(`${step.name}`);
     try {
       await step.run({ o, cached, r: results });
@@ -125,8 +126,10 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (e) {
-  log(`failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
+  if (!interrupted()) {
+    log(`failed: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  }
 } finally {
   await cleanupAll(log);
 }

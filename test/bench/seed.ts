@@ -7,7 +7,7 @@ import { openReadOnly } from '../../src/adapters/sqlite.js';
 import { checkSandboxHost, sandboxDown, sandboxService, sandboxUp } from '../../src/sandbox/sandbox.js';
 import { readSecrets, type SandboxSecrets, type SandboxState } from '../../src/sandbox/state.js';
 import { login, type MatrixSession } from '../../src/synapse/client.js';
-import { onCleanup } from './cleanup.js';
+import { checkInterrupted, onCleanup } from './cleanup.js';
 import { trafficKey, type BenchOptions } from './options.js';
 
 export interface CachedHomeserver {
@@ -89,6 +89,7 @@ export async function cachedHomeserver(o: BenchOptions, log: (m: string) => void
   const t0 = Date.now();
   const stateDir = join(o.cacheDir, `seed-state-${process.pid}`);
   const serverName = `bench-${key.replace(/[^a-z0-9-]/g, '-')}.test`;
+  checkInterrupted();
   const down = onCleanup(`seeding homeserver ${serverName}`, () => sandboxDown({ stateDir }).then(() => rm(stateDir, { recursive: true, force: true })));
   try {
     const state = await sandboxUp({ chrootDir: o.chrootDir, stateDir, serverName, users: o.users, rooms: o.rooms, messages: 0, postgres: false, onLog: (l) => /^(sandbox up|Synapse healthy)/.test(l) && log(`  ${l}`) });
