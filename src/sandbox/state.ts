@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { PgClusterInfo } from './pg-cluster.js';
+import type { HomeserverFiles } from './homeserver.js';
 
 export interface SandboxUser {
   user: string;
@@ -18,21 +19,12 @@ export interface SandboxRoom {
   messages: number;
 }
 
-export interface SandboxState {
+/** The homeserver's files (directory, config, SQLite file, log) and listener, without its secret. */
+export interface SandboxState extends Omit<HomeserverFiles, 'registrationSharedSecret'> {
   version: 1;
   serverName: string;
   synapseVersion: string;
   chrootDir: string;
-  /** The homeserver's directory: config, signing key, SQLite file, media, log. */
-  dirInside: string;
-  dirHost: string;
-  configPathInside: string;
-  configPathHost: string;
-  sqlitePathInside: string;
-  sqlitePathHost: string;
-  logPathHost: string;
-  port: number;
-  baseUrl: string;
   /** The value for --service. */
   service: 'synctl';
   users: SandboxUser[];

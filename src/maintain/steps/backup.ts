@@ -40,12 +40,7 @@ export const backup: Step<MaintainContext> = {
     let file = ctx.opts.backupFile;
     if (!file && ctx.prompter.interactive) file = await ctx.prompter.text({ message: 'Where should the backup go?', initial: `/var/backups/${ctx.db.args.dbname}-${new Date().toISOString().slice(0, 10)}.dump` });
     if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a new file; it is never overwritten).' };
-    file = resolve(file);
-    ctx.found.backupFile = file;
-    for (const f of [file, manifestPath(file)]) {
-      if (existsSync(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
-    }
-    return backupPlan(ctx, file);
+    return backupTarget(ctx, file);
   },
   async apply(ctx, sc) {
     return runBackup(ctx, ctx.found.backupFile as string, sc);
@@ -54,3 +49,13 @@ export const backup: Step<MaintainContext> = {
     return checkBackup(ctx.found.backupFile as string, sc.signal);
   },
 };
+
+/** A named backup file: never one that exists (nor its row-count manifest); otherwise the plan. */
+export function backupTarget(ctx: MaintainContext, named: string): CheckResult {
+  const file = resolve(named);
+  ctx.found.backupFile = file;
+  for (const f of [file, manifestPath(file)]) {
+    if (existsSync(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+  }
+  return backupPlan(ctx, file);
+}
