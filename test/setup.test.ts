@@ -25,7 +25,8 @@ function homeserverYaml(dir: string): { path: string; text: string } {
 }
 
 function passwordFile(dir: string): { path: string; password: string } {
-  const password = randomBytes(18).toString('base64url');
+  // starts with a letter, so YAML writes it plain (a leading digit or '-' is quoted, see test/config.test.ts)
+  const password = 'S' + randomBytes(18).toString('base64url');
   const path = join(dir, 'db-password');
   writeFileSync(path, password + '\n', { mode: 0o600 });
   return { path, password };
