@@ -6,10 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server } from 'node:net';
-import pg from 'pg';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { hostMemory, recommend } from '../src/doctor/tuning.js';
-import { freePort, startCluster, type Cluster } from './helpers/cluster.js';
+import { freePort, loginAs, startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
@@ -40,16 +39,7 @@ function doctor(c: Cluster, cfg: string, ...more: string[]) {
   return runCli(['doctor', '--yes', '--json', '-c', cfg, ...more], { env: c.env, timeoutMs: 240_000 });
 }
 
-async function login(c: Cluster, host: string, user: string, password: string): Promise<string> {
-  const client = new pg.Client({ host, port: c.port, user, password, database: 'synapse', connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.query('SELECT current_user AS u')).rows[0].u;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const login = (c: Cluster, host: string, user: string, password: string) => loginAs(c, host, user, password);
 
 test('doctor: PostgreSQL not listening on the configured address (FAILURES 10) and untuned memory: ALTER SYSTEM, restart, pg_hba line, login', async () => {
   const c = await startCluster();

@@ -5,10 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { hostMemory, recommend } from '../src/doctor/tuning.js';
-import { HBA_RHEL_IDENT, startCluster, type Cluster } from './helpers/cluster.js';
+import { HBA_RHEL_IDENT, loginAs, startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
@@ -42,16 +41,7 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
-async function login(c: Cluster, user: string, password: string, host = '127.0.0.1', database = 'synapse'): Promise<string> {
-  const client = new pg.Client({ host, port: c.port, user, password, database, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.query('SELECT current_user AS u')).rows[0].u;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const login = (c: Cluster, user: string, password: string, host = '127.0.0.1', database = 'synapse') => loginAs(c, host, user, password, database);
 
 const pw = () => randomBytes(15).toString('base64url');
 

@@ -5,9 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { parse } from 'yaml';
-import { HBA_RHEL_IDENT, startCluster, type Cluster } from './helpers/cluster.js';
+import { HBA_RHEL_IDENT, loginAs, startCluster } from './helpers/cluster.js';
 import { runCli, stepStatuses } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
@@ -32,16 +31,7 @@ function passwordFile(dir: string): { path: string; password: string } {
   return { path, password };
 }
 
-async function login(c: Cluster, host: string, user: string, password: string, database = 'synapse'): Promise<string> {
-  const client = new pg.Client({ host, port: c.port, user, password, database, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.query('SELECT current_user AS u')).rows[0].u;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const login = loginAs;
 
 test('setup --yes on a Debian-style cluster: role, database and database: block, verified; a rerun changes nothing', async () => {
   const c = await startCluster();

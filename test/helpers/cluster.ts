@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, chownSync, existsSync, rmSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import pg from 'pg';
 
 const PG_BIN_CANDIDATES = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/14/bin'];
 
@@ -127,4 +128,16 @@ function uidOf(user: string): number {
 }
 function gidOf(user: string): number {
   return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+}
+
+/** Logs in over TCP exactly as Synapse would, returning current_user; rejects with PostgreSQL's own error text. */
+export async function loginAs(c: Cluster, host: string, user: string, password: string, database = 'synapse'): Promise<string> {
+  const client = new pg.Client({ host, port: c.port, user, password, database, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.query('SELECT current_user AS u')).rows[0].u;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
