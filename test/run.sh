@@ -11,6 +11,7 @@ files=(
   test/synapse.test.ts
   test/verify-port.test.ts
   test/cutover.test.ts
+  test/copy-engine.test.ts
   test/cutover-rollback.test.ts
   test/cutover-swap.test.ts
   test/config.test.ts

@@ -24,6 +24,7 @@ export const OPTIONS = {
   'synapse-exec': { type: 'string' },
   'path-map': { type: 'string', multiple: true },
   service: { type: 'string' },
+  engine: { type: 'string' },
   sandbox: { type: 'boolean' },
   'state-dir': { type: 'string' },
   chroot: { type: 'string' },

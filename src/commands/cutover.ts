@@ -9,7 +9,7 @@ import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { runFlow, type FlowResult } from '../core/runner.js';
-import { cutoverPaths, type CutoverContext, type CutoverOptions } from '../cutover/context.js';
+import { cutoverPaths, type CutoverContext, type CutoverOptions, type PortEngine } from '../cutover/context.js';
 import { cutoverSteps } from '../cutover/flow.js';
 import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutover/journal.js';
 import { acquireLock } from '../cutover/lock.js';
@@ -18,6 +18,13 @@ import { parseServiceSpec } from '../synapse/service.js';
 import { setupOptions } from './setup.js';
 import { defaultStateDir } from './sandbox.js';
 import type { Ui } from './ui.js';
+
+/** --engine copy|port-db: the COPY engine by default; synapse_port_db alone as the reference and the fallback. */
+export function portEngine(value: string | undefined): PortEngine {
+  if (value === undefined || value === 'copy') return 'copy';
+  if (value === 'port-db') return 'port-db';
+  throw new WizardError('BAD_INPUT', `--engine "${value}" is not an engine.`, { hint: 'Use --engine copy (COPY, the default) or --engine port-db (synapse_port_db alone).' });
+}
 
 export async function cutoverOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<CutoverOptions> {
   const f = args.flags;
@@ -38,7 +45,7 @@ export async function cutoverOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = 
     if (!args.explicit.has('db-port')) setup.dbPort = state.postgres.port;
     if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
   }
-  return { setup, synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
+  return { setup, engine: portEngine(f.engine), synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
 }
 
 export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
@@ -91,7 +98,7 @@ export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> 
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: 'Cutover: SQLite to PostgreSQL with synapse_port_db', dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
   } finally {
     await ctx.setup.admin?.close();
     await release();

@@ -8,8 +8,12 @@ import type { ServiceSpec, SynapseService } from '../synapse/service.js';
 import type { Journal } from './journal.js';
 import type { ToolsInfo } from './tools.js';
 
+/** copy: the wizard's COPY engine (the default); port-db: synapse_port_db alone, the reference and the fallback. */
+export type PortEngine = 'copy' | 'port-db';
+
 export interface CutoverOptions {
   setup: SetupOptions;
+  engine: PortEngine;
   synapseExec: ExecTarget;
   pathMap: PathMapEntry[];
   /** undefined: synctl when the tools have it (preflight says so otherwise). */

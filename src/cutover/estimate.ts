@@ -15,6 +15,8 @@ export interface DowntimeEstimate {
   parts: { stopMs: number; snapshotMs: number; portMs: number; verifyMs: number; startMs: number };
   /** Rows phase 2 copies: tables the script empties and copies again in full, plus rows added since the snapshot. */
   rows: { recopied: number; appended: number };
+  /** Copy engine: tables whose content changed since the last copy (only those are copied again). */
+  changedTables?: number;
 }
 
 function at(states: [string, number][], name: string): number | undefined {
@@ -51,6 +53,40 @@ export function estimateDowntime(m: Phase1Measure, now: { liveBytes: number; liv
   return { totalMs, parts, rows: { recopied, appended } };
 }
 
+/** What phase 1 of the copy engine measured, and what a comparison of the live file with PostgreSQL found just now. */
+export interface CopyMeasure {
+  /** The driver's run (synapse_port_db's own preparation) and how long its Python took to load Synapse. */
+  driverMs: number;
+  loadMs: number;
+  /** Rows per second of phase 1's copy. */
+  rate: number;
+  snapshotMs: number;
+  snapshotBytes: number;
+}
+
+export interface CopyNow {
+  liveBytes: number;
+  /** Rows of the tables whose content changed since the last copy, and how many such tables. */
+  changedRows: number;
+  changedTables: number;
+  appendRows: number;
+  /** How long comparing every table took just now: phase 2 compares again. */
+  compareMs: number;
+}
+
+/** The copy engine's downtime: stop, snapshot, the driver, comparing tables, copying what changed, verifying, start. */
+export function estimateCopyDowntime(m: CopyMeasure, now: CopyNow): DowntimeEstimate {
+  const rate = m.rate > 0 ? m.rate : 50_000;
+  const rows = now.changedRows + now.appendRows;
+  const portMs = m.driverMs + now.compareMs + (rows / rate) * 1000 + 15 * now.changedTables;
+  const snapshotMs = m.snapshotBytes > 0 ? (m.snapshotMs * now.liveBytes) / m.snapshotBytes : m.snapshotMs;
+  const verifyMs = 500 + now.liveBytes / 200_000;
+  const stopMs = Math.max(1_000, m.loadMs);
+  const startMs = 1.5 * m.loadMs + 500;
+  const parts = { stopMs, snapshotMs, portMs, verifyMs, startMs };
+  return { totalMs: Object.values(parts).reduce((a, b) => a + b, 0), parts, rows: { recopied: now.changedRows, appended: now.appendRows }, changedTables: now.changedTables };
+}
+
 export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 90) return `${s} s`;
@@ -61,5 +97,5 @@ export function formatDuration(ms: number): string {
 
 export function describeEstimate(e: DowntimeEstimate): string {
   const p = e.parts;
-  return `Estimated downtime: ${Math.round(e.totalMs / 1000)} s${e.totalMs >= 90_000 ? ` (about ${formatDuration(e.totalMs)})` : ''}: stop ${formatDuration(p.stopMs)}, final snapshot ${formatDuration(p.snapshotMs)}, final port ${formatDuration(p.portMs)} (${e.rows.recopied} rows copied again in full, ${e.rows.appended} rows added since the snapshot), verify ${formatDuration(p.verifyMs)}, start ${formatDuration(p.startMs)}.`;
+  return `Estimated downtime: ${Math.round(e.totalMs / 1000)} s${e.totalMs >= 90_000 ? ` (about ${formatDuration(e.totalMs)})` : ''}: stop ${formatDuration(p.stopMs)}, final snapshot ${formatDuration(p.snapshotMs)}, final port ${formatDuration(p.portMs)} (${e.changedTables !== undefined ? `${e.rows.recopied} rows of ${e.changedTables} changed table(s) copied again` : `${e.rows.recopied} rows copied again in full`}, ${e.rows.appended} rows added since the snapshot), verify ${formatDuration(p.verifyMs)}, start ${formatDuration(p.startMs)}.`;
 }

@@ -21,6 +21,11 @@ export interface Journal {
   measuredDowntimeMs?: number;
   /** Why the last attempt was rolled back. */
   rollbackReason?: string;
+  /**
+   * The copy engine's record of what PostgreSQL holds for each table it replaces (a digest of the rows it loaded), so that a
+   * later run copies only tables whose content changed. synapse_port_db's own runs clear it.
+   */
+  copyDigests?: Record<string, string>;
 }
 
 export function journalPath(configDir: string): string {

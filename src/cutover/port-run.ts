@@ -62,14 +62,14 @@ export async function runPort(o: PortRunOptions): Promise<PortRunResult> {
   }
 }
 
-/** Pids of synapse_port_db / update_synapse_database processes working on `pathInside` (a wizard killed with SIGKILL leaves its child running). */
+/** Pids of synapse_port_db / update_synapse_database / copy-driver processes working on `pathInside` (a wizard killed with SIGKILL leaves its child running). */
 export async function findToolProcesses(pathInside: string, root?: string): Promise<number[]> {
   const out: number[] = [];
   for (const d of await fs.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(d)) continue;
     const cmd = await fs.readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
     const args = cmd.split('\0');
-    const tool = args.some((a) => a.endsWith('synapse_port_db') || a.endsWith('update_synapse_database'));
+    const tool = args.some((a) => a.endsWith('synapse_port_db') || a.endsWith('update_synapse_database') || a === 'synapse_port_db-copy-driver');
     if (!tool || !args.includes(pathInside) || args.includes('env') || args.includes('chroot') || args.includes('exec')) continue;
     // Same path, other chroot (another homeserver): not ours.
     if (root !== undefined && (await fs.readlink(`/proc/${d}/root`).catch(() => root)) !== root) continue;

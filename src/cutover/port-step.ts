@@ -3,11 +3,14 @@ import { WizardError } from '../core/errors.js';
 import type { StepContext } from '../core/step.js';
 import { requireAdmin } from '../setup/context.js';
 import type { CutoverContext } from './context.js';
+import type { PortRules } from './copy/driver.js';
 import { finishBackgroundUpdates, preparePostgres } from './background-updates.js';
 import { droppedByTable, tableTimings } from './port-output.js';
 import { runPort, stopLeftoverTools } from './port-run.js';
 
 export interface PortData {
+  /** Which engine made this port (absent: synapse_port_db, as journals before the copy engine). */
+  engine?: 'copy' | 'port-db';
   ms: number;
   setupMs?: number;
   copyMs?: number;
@@ -18,6 +21,14 @@ export interface PortData {
   /** State lines with ms since the start: [state, ms]. */
   states: [string, number][];
   logFile: string;
+  /** Copy engine: the driver's run (synapse_port_db's own preparation), the comparison of tables, rows per second. */
+  driverMs?: number;
+  loadMs?: number;
+  hashMs?: number;
+  rate?: number;
+  /** Copy engine: the installed script's rules and the tables it ports, for the estimate before the stop. */
+  rules?: PortRules;
+  portTables?: string[];
 }
 
 export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
@@ -28,6 +39,11 @@ export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapsho
   await finishBackgroundUpdates(ctx, snapshot, sc);
   if (phase === 'phase1') await preparePostgres(ctx, sc);
   let lastState = '';
+  // synapse_port_db empties and copies again the tables the copy engine compared by digest: those records no longer hold.
+  if (ctx.journal.copyDigests) {
+    delete ctx.journal.copyDigests;
+    await ctx.saveJournal();
+  }
   const r = await runPort({
     exec: ctx.exec,
     sqlite: snapshot,
@@ -49,7 +65,7 @@ export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapsho
   if (phase === 'phase1') sc.log(`Phase 1 (background updates, schema, port) took ${((Date.now() - t0) / 1000).toFixed(1)} s while Synapse kept serving.`);
   const tables: PortData['tables'] = {};
   for (const t of Object.values(r.tables)) tables[t.table] = [t.total, t.copied, Math.max(0, (t.lastAt ?? 0) - (t.firstAt ?? 0))];
-  return { ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, states: r.states.map((x) => [x.state, x.atMs]), logFile: r.logFile };
+  return { engine: 'port-db', ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, states: r.states.map((x) => [x.state, x.atMs]), logFile: r.logFile };
 }
 
 /** A port left port_from_sqlite3 behind in the target database. */

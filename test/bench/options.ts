@@ -18,14 +18,17 @@ export interface BenchOptions {
   rounds: number;
   /** Runs of `status --json --dry-run` for the start-up time (the median is reported). */
   startupRuns: number;
+  /** Megolm sessions put into server-side key backup through the client API (e2e_room_keys rows: a table synapse_port_db copies again in full in phase 2). */
+  keyBackup: number;
 }
 
-const NUMBERS = { users: 10, rooms: 20, messages: 40_000, concurrency: 8, rounds: 1, 'startup-runs': 7 } as const;
+const NUMBERS = { users: 10, rooms: 20, messages: 10_000, 'key-backup': 1_000_000, concurrency: 8, rounds: 1, 'startup-runs': 7 } as const;
 
 export const USAGE = `npm run bench [-- FLAGS]   (each flag also as an env var: --messages N = BENCH_MESSAGES=N)
   --users N          users, all joined to every room (default ${NUMBERS.users})
   --rooms N          rooms (default ${NUMBERS.rooms})
   --messages N       messages sent through the client-server API (default ${NUMBERS.messages})
+  --key-backup N     Megolm sessions uploaded to server-side key backup (PUT /room_keys/keys in batches; default ${NUMBERS['key-backup']})
   --concurrency N    requests in flight while seeding (default ${NUMBERS.concurrency})
   --rounds N         rounds of (manual, wizard), alternating which goes first; medians reported (default ${NUMBERS.rounds})
   --startup-runs N   runs of the start-up measurement (default ${NUMBERS['startup-runs']})
@@ -50,6 +53,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       users: { type: 'string' },
       rooms: { type: 'string' },
       messages: { type: 'string' },
+      'key-backup': { type: 'string' },
       concurrency: { type: 'string' },
       rounds: { type: 'string' },
       'startup-runs': { type: 'string' },
@@ -69,6 +73,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     users: num('users'),
     rooms: num('rooms'),
     messages: num('messages'),
+    keyBackup: num('key-backup'),
     concurrency: num('concurrency'),
     rounds: num('rounds'),
     startupRuns: num('startup-runs'),
@@ -80,6 +85,6 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 /** Names the cached homeserver: the same traffic parameters and Synapse version find the same files. */
-export function trafficKey(o: Pick<BenchOptions, 'users' | 'rooms' | 'messages'>, synapseVersion: string): string {
-  return `u${o.users}-r${o.rooms}-m${o.messages}-synapse${synapseVersion.replace(/[^0-9a-z.]/gi, '')}`;
+export function trafficKey(o: Pick<BenchOptions, 'users' | 'rooms' | 'messages' | 'keyBackup'>, synapseVersion: string): string {
+  return `u${o.users}-r${o.rooms}-m${o.messages}-k${o.keyBackup}-synapse${synapseVersion.replace(/[^0-9a-z.]/gi, '')}`;
 }

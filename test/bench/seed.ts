@@ -9,6 +9,7 @@ import { readSecrets, type SandboxSecrets, type SandboxState } from '../../src/s
 import { login, type MatrixSession } from '../../src/synapse/client.js';
 import { checkInterrupted, onCleanup } from './cleanup.js';
 import { trafficKey, type BenchOptions } from './options.js';
+import { uploadKeyBackup } from '../helpers/traffic.js';
 
 export interface CachedHomeserver {
   key: string;
@@ -98,6 +99,12 @@ export async function cachedHomeserver(o: BenchOptions, log: (m: string) => void
     const sendMs = await sendTraffic(sessions, state.rooms.map((r) => r.roomId), o.messages, o.concurrency, log);
     const rate = o.messages / (sendMs / 1000);
     log(`  sent ${o.messages} messages in ${(sendMs / 1000).toFixed(0)} s (${rate.toFixed(0)}/s)`);
+    const kb0 = Date.now();
+    for (let done = 0; done < o.keyBackup; done += 50_000) {
+      checkInterrupted();
+      await uploadKeyBackup(sessions[0]!, state.rooms[0]!.roomId, Math.min(50_000, o.keyBackup - done), 5_000, done);
+      log(`  key backup: ${Math.min(o.keyBackup, done + 50_000)}/${o.keyBackup} sessions uploaded (${((Date.now() - kb0) / 1000).toFixed(0)} s)`);
+    }
     for (const r of state.rooms) r.messages = Math.floor(o.messages / o.rooms) + (state.rooms.indexOf(r) < o.messages % o.rooms ? 1 : 0);
     state.messageCount = o.messages;
     await waitBackgroundUpdates(state.sqlitePathHost, log);

@@ -89,7 +89,7 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
       if (end) steps[s.id!] = end.at - s.at;
     }
     const port = (id: string): PortSplit | undefined => {
-      const m = events.filter((e) => e.event === 'log' && e.id === id).map((e) => /synapse_port_db took ([\d.]+) s \(setup ([\d.]+) s, copying ([\d.]+) s, (\d+) rows copied\)/.exec(e.message ?? '')).find(Boolean);
+      const m = events.filter((e) => e.event === 'log' && e.id === id).map((e) => /(?:synapse_port_db|Copy engine) took ([\d.]+) s \(setup ([\d.]+) s, copying ([\d.]+) s, (\d+) rows copied\)/.exec(e.message ?? '')).find(Boolean);
       const ms = (x: string) => Math.round(Number(x) * 1000);
       return m ? { ms: ms(m[1]!), setupMs: ms(m[2]!), copyMs: ms(m[3]!), rowsCopied: Number(m[4]) } : undefined;
     };

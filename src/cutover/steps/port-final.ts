@@ -7,5 +7,6 @@ export const portFinal = portPhaseStep({
   why: 'Rows written while phase 1 ran are only in the live file; with Synapse stopped, a last run copies them.',
   phase: 'final',
   snapshot: (ctx) => ctx.paths.finalSnapshot,
+  messageCopy: 'Copy what changed since the last copy with COPY.',
   message: 'Run synapse_port_db on the final snapshot.',
 });

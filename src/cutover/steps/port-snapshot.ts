@@ -7,5 +7,6 @@ export const portSnapshot = portPhaseStep({
   why: 'The long copy happens now, while Synapse serves; phase 2 then copies only what changed, so the downtime stays short.',
   phase: 'phase1',
   snapshot: (ctx) => ctx.paths.phase1Snapshot,
+  messageCopy: 'Copy the snapshot into PostgreSQL with COPY.',
   message: 'Run synapse_port_db on the snapshot.',
 });

@@ -1,7 +1,9 @@
 // Phase 2 begins: show the downtime estimate, then stop Synapse and prove it stopped (pid gone, listener closed).
 import type { Step, StepContext } from '../../core/step.js';
 import { recorded, recordedData, requireSqlite, type CutoverContext } from '../context.js';
-import { describeEstimate, estimateDowntime, type DowntimeEstimate } from '../estimate.js';
+import { compareTables } from '../copy/engine.js';
+import { describeEstimate, estimateCopyDowntime, estimateDowntime, type DowntimeEstimate } from '../estimate.js';
+import { synapseDbArgs } from '../../setup/context.js';
 import type { PortData } from '../port-step.js';
 import { requireService } from '../service.js';
 import { sqliteBytes, sqliteMaxRowids } from '../sqlite-facts.js';
@@ -16,6 +18,14 @@ async function estimate(ctx: CutoverContext): Promise<DowntimeEstimate | undefin
   const snap = (ctx.stepData.snapshot as SnapshotData | undefined) ?? recordedData<SnapshotData>(ctx, 'snapshot');
   if (!port || !snap) return undefined;
   const live = requireSqlite(ctx);
+  if (port.engine === 'copy' && port.rules && port.portTables && port.rate !== undefined) {
+    const a = synapseDbArgs(ctx.setup);
+    const c = await compareTables({ sqlite: live, pg: { host: a.host, port: a.port, user: a.user, password: a.password, database: a.dbname }, rules: port.rules, tables: port.portTables, digests: ctx.journal.copyDigests ?? {} });
+    return estimateCopyDowntime(
+      { driverMs: port.driverMs ?? 3_000, loadMs: port.loadMs ?? 2_000, rate: port.rate, snapshotMs: snap.ms, snapshotBytes: snap.bytes },
+      { liveBytes: await sqliteBytes(live), changedRows: Object.values(c.changedRows).reduce((x, y) => x + y, 0), changedTables: c.changed.length, appendRows: c.appendRows, compareMs: c.ms },
+    );
+  }
   const tables: Record<string, { table: string; total: number; copied: number; alreadyPorted: number }> = {};
   for (const [t, [total, copied]] of Object.entries(port.tables)) tables[t] = { table: t, total, copied, alreadyPorted: total - copied };
   return estimateDowntime(
