@@ -5,6 +5,8 @@ import { formatReport } from '../src/maintain/report-text.js';
 
 export function textSink(out: NodeJS.WritableStream = process.stdout): (e: RunnerEvent) => void {
   const w = (s: string) => out.write(s + '\n');
+  // One line per tenth of each progress label (a copy reports every few thousand rows).
+  const decile = new Map<string, number>();
   return (e) => {
     switch (e.event) {
       case 'flow':
@@ -19,9 +21,14 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
       case 'log':
         w(`   ${e.level === 'info' ? '' : e.level.toUpperCase() + ': '}${e.message}`);
         break;
-      case 'progress':
-        if (e.total === undefined || e.done === e.total || e.done % Math.max(1, Math.floor(e.total / 10)) === 0) w(`   ${e.label}: ${e.done}${e.total ? `/${e.total}` : ''}${e.detail ? ` ${e.detail}` : ''}`);
+      case 'progress': {
+        const key = `${e.id}\0${e.label}`;
+        const d = e.total ? Math.floor((10 * e.done) / e.total) : undefined;
+        if (d !== undefined && decile.get(key) === d) break;
+        if (d !== undefined) decile.set(key, d);
+        w(`   ${e.label}: ${e.done}${e.total ? `/${e.total}` : ''}${e.detail ? ` ${e.detail}` : ''}`);
         break;
+      }
       case 'step':
         w(`   [${e.status}] ${e.message}${e.hint ? `\n   What to do: ${e.hint}` : ''}`);
         break;

@@ -227,7 +227,8 @@ export class FlowView {
     const all = [...this.progress.entries()].filter(([k]) => k.startsWith(`${this.current}\0`)).map(([, p]) => p);
     const active = all.filter((p) => p.total === undefined || p.done < p.total).slice(-8);
     const lines = active.map((p) => progressLine(p, Date.now()));
-    if (active.length && all.length > 1 && all.every((p) => p.total)) {
+    // A step that reports its own overall figure ("all tables") needs no sum of its labels.
+    if (active.length && all.length > 1 && all.every((p) => p.total) && !all.some((p) => p.label.startsWith('all '))) {
       const sum = (f: (p: Progress) => number) => all.reduce((n, p) => n + f(p), 0);
       lines.push(progressLine({ label: `all ${all.length}`, done: sum((p) => p.done), total: sum((p) => p.total!), start: Math.min(...all.map((p) => p.start)) }, Date.now()));
     }

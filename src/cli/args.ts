@@ -116,6 +116,8 @@ Setup flags:
       --write-config       write the database: section even though the SQLite database holds data
 
 Cutover flags:
+      --engine copy|port-db  copy (default): rows loaded with COPY, phase 2 copies only what changed;
+                           port-db: synapse_port_db alone (the reference, and the fallback)
       --synapse-exec SPEC  where Synapse's tools run: local (default), docker:CONTAINER, chroot:DIR
       --path-map HOST=IN   host path as seen inside the container (repeatable; implied for chroot:)
       --service SPEC       synctl (default) | systemd[:UNIT] | compose:FILE[:SERVICE] | docker:CONTAINER

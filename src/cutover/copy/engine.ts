@@ -26,6 +26,8 @@ export interface CopyEngineOptions {
   onCommitted?: () => Promise<void>;
   /** Tables copied at once. */
   concurrency?: number;
+  /** Rows per COPY chunk, and so per progress report (default 2000). */
+  chunkRows?: number;
   /** Time of the run (ms since epoch): sent_transactions keeps what is newer than a day before it, as the script does. */
   now?: number;
   signal?: AbortSignal;
@@ -158,10 +160,10 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
             if (countSweep(db, t, { forward: 1, backward: 0 }) > 0) await c.query(`INSERT INTO user_directory_stream_pos (stream_id) VALUES (NULL)`);
             drain(sweepTable({ db, probe, table: t, plan: planFor(db, t, meta, o.rules), sweep }, r));
           } else if (t === 'event_search') {
-            await copyEventSearch(c, db, probe, sweep, r, onRows);
+            await copyEventSearch(c, db, probe, sweep, r, onRows, o.chunkRows);
           } else {
             const plan = planFor(db, t, meta, o.rules);
-            const gen = sweepTable({ db, probe, table: t, plan, sweep, onRows }, r);
+            const gen = sweepTable({ db, probe, table: t, plan, sweep, onRows, chunkRows: o.chunkRows }, r);
             const cols = pgColumnList(plan);
             await pipeline(Readable.from(gen, { objectMode: false }), c.query(copyFrom(`COPY ${quoteIdent(t)} (${cols}) FROM STDIN`)));
           }
@@ -338,7 +340,7 @@ async function setupSentTransactions(c: pg.Client, db: Database.Database, table:
 }
 
 /** event_search: rows joined to their events, the tsvector built by PostgreSQL (to_tsvector('english', value)) as the script does. */
-async function copyEventSearch(c: pg.Client, db: Database.Database, probe: Database.Database, sweep: Sweep, r: SweepResult, onRows: (n: number) => void): Promise<void> {
+async function copyEventSearch(c: pg.Client, db: Database.Database, probe: Database.Database, sweep: Sweep, r: SweepResult, onRows: (n: number) => void, chunkRows?: number): Promise<void> {
   await c.query(`CREATE TEMP TABLE spgw_event_search (event_id text, room_id text, key text, sender text, value text, origin_server_ts bigint, stream_ordering bigint) ON COMMIT DROP`);
   const gen = sweepTable(
     {
@@ -349,6 +351,7 @@ async function copyEventSearch(c: pg.Client, db: Database.Database, probe: Datab
       sweep: { forward: sweep.forward },
       select: { rowid: 'es.rowid', columns: 'es.event_id, es.room_id, es.key, es.sender, es.value, e.origin_server_ts, e.stream_ordering', from: 'event_search AS es INNER JOIN events AS e USING (event_id, room_id)' },
       onRows,
+      chunkRows,
     },
     r,
   );
