@@ -31,13 +31,18 @@ export interface PortData {
   portTables?: string[];
 }
 
-export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
-  const t0 = Date.now();
+/** What both engines do first: end a tool an interrupted run left behind, finish background updates, build the schema (phase 1). */
+export async function prepareSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<void> {
   const t = ctx.exec.target;
   const root = t.kind === 'chroot' ? t.dir : t.kind === 'local' || t.kind === 'user' ? '/' : undefined;
   await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), root, (m) => sc.log(m, 'warn'));
   await finishBackgroundUpdates(ctx, snapshot, sc);
   if (phase === 'phase1') await preparePostgres(ctx, sc);
+}
+
+export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
+  const t0 = Date.now();
+  await prepareSnapshot(ctx, sc, snapshot, phase);
   let lastState = '';
   // synapse_port_db empties and copies again the tables the copy engine compared by digest: those records no longer hold.
   if (ctx.journal.copyDigests) {

@@ -95,7 +95,7 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
     }
 
     // Which non-append-only tables differ from what PostgreSQL holds: hash the ones with a recorded digest.
-    const cmp = compareWith(db, probe, work.filter((t) => !appendOnly.has(t)), o.digests, meta, o.rules, o.signal);
+    const cmp = await compareWith(db, probe, work.filter((t) => !appendOnly.has(t)), o.digests, meta, o.rules, o.signal, o.onProgress);
     const changed = new Set(cmp.changed);
     for (const [t, rows] of Object.entries(cmp.unchanged)) result.tables[t] = { rows, copied: 0, ms: 0, action: 'unchanged' };
     result.hashMs = cmp.ms;
@@ -206,10 +206,13 @@ export interface Comparison {
   ms: number;
 }
 
-function compareWith(db: Database.Database, probe: Database.Database, tables: string[], digests: Record<string, string>, meta: PgMeta, rules: PortRules, signal?: AbortSignal): Comparison {
+async function compareWith(db: Database.Database, probe: Database.Database, tables: string[], digests: Record<string, string>, meta: PgMeta, rules: PortRules, signal?: AbortSignal, onProgress?: CopyEngineOptions['onProgress']): Promise<Comparison> {
   const t0 = Date.now();
   const out: Comparison = { changed: [], changedRows: {}, unchanged: {}, ms: 0 };
-  for (const t of tables) {
+  for (const [i, t] of tables.entries()) {
+    // Between tables: let progress, signals and other work through.
+    await new Promise((r) => setImmediate(r));
+    onProgress?.('comparing tables', i, tables.length, `${t}: is it what PostgreSQL holds?`);
     if (signal?.aborted) throw new WizardError('CANCELLED', 'Stopped while comparing tables; running cutover again resumes.');
     const known = digests[t];
     if (known === undefined) {
@@ -226,6 +229,7 @@ function compareWith(db: Database.Database, probe: Database.Database, tables: st
     }
   }
   out.ms = Date.now() - t0;
+  onProgress?.('comparing tables', tables.length, tables.length, `${out.changed.length} changed since the last copy`);
   return out;
 }
 
@@ -241,7 +245,7 @@ export async function compareTables(o: Pick<CopyEngineOptions, 'sqlite' | 'pg' |
   try {
     const appendOnly = new Set(o.rules.appendOnly);
     const work = o.tables.filter((t) => !o.rules.ignored.includes(t));
-    const c = compareWith(db, probe, work.filter((t) => !appendOnly.has(t)), o.digests, meta, o.rules, o.signal);
+    const c = await compareWith(db, probe, work.filter((t) => !appendOnly.has(t)), o.digests, meta, o.rules, o.signal);
     let appendRows = 0;
     for (const t of work) if (appendOnly.has(t)) appendRows += countSweep(db, t, sweepFor(t, ports));
     return { ...c, appendRows };

@@ -3,19 +3,13 @@
 import type { StepContext } from '../../core/step.js';
 import { synapseDbArgs } from '../../setup/context.js';
 import type { CutoverContext } from '../context.js';
-import { finishBackgroundUpdates, preparePostgres } from '../background-updates.js';
-import type { PortData } from '../port-step.js';
-import { stopLeftoverTools } from '../port-run.js';
+import { prepareSnapshot, type PortData } from '../port-step.js';
 import { runDriver } from './driver.js';
 import { runCopyEngine } from './engine.js';
 
 export async function copySnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
   const t0 = Date.now();
-  const t = ctx.exec.target;
-  const root = t.kind === 'chroot' ? t.dir : t.kind === 'local' || t.kind === 'user' ? '/' : undefined;
-  await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), root, (m) => sc.log(m, 'warn'));
-  await finishBackgroundUpdates(ctx, snapshot, sc);
-  if (phase === 'phase1') await preparePostgres(ctx, sc);
+  await prepareSnapshot(ctx, sc, snapshot, phase);
   const states: [string, number][] = [];
   const driverStart = Date.now();
   let loadMs: number | undefined;

@@ -79,10 +79,10 @@ export function sweepTable(o: SweepOptions, result: SweepResult): Generator<stri
           result.droppedColumns.add(line.dropped);
           continue;
         }
-        hash.update(line);
         chunk += line;
         result.rows++;
         if (++n >= chunkRows) {
+          hash.update(chunk);
           o.onRows?.(n);
           yield chunk;
           chunk = '';
@@ -90,6 +90,7 @@ export function sweepTable(o: SweepOptions, result: SweepResult): Generator<stri
         }
       }
       if (chunk) {
+        hash.update(chunk);
         o.onRows?.(n);
         yield chunk;
       }
