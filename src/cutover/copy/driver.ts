@@ -1,6 +1,7 @@
 // Runs the port driver (driver-py.ts) through the exec prefix: the installed script's rules, and its own preparation of PostgreSQL.
 import { createWriteStream, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { Executor } from '../../adapters/exec.js';
 import { formatArgv } from '../../adapters/exec.js';
 import { WizardError } from '../../core/errors.js';
@@ -24,6 +25,15 @@ export interface DriverResult {
   ms: number;
 }
 
+/** The installed synapse_port_db lacks something the copy engine relies on: synapse_port_db alone still works. */
+export class CopyEngineUnsupported extends WizardError {
+  readonly lacking: string;
+  constructor(lacking: string) {
+    super('PORT_FAILED', `The copy engine cannot work with this Synapse: ${lacking}.`, { hint: 'Run cutover with --engine port-db (synapse_port_db alone), which needs nothing more of the installed script.' });
+    this.lacking = lacking;
+  }
+}
+
 export type DriverMode = 'rules' | 'prepare';
 
 /** argv[1] of the driver: how an interrupted run's leftover is recognised (port-run.ts findToolProcesses). */
@@ -36,7 +46,8 @@ export interface DriverOptions {
   /** Host paths, mapped inside the exec target here. */
   sqlite: string;
   postgresConfig: string;
-  logFile: string;
+  /** Where the run's output is kept; none for the rules alone (preflight, which writes nothing). */
+  logFile?: string;
   signal?: AbortSignal;
   onState?: (state: string) => void;
 }
@@ -47,8 +58,8 @@ export function driverArgv(o: Pick<DriverOptions, 'exec' | 'python' | 'mode' | '
 
 export async function runDriver(o: DriverOptions): Promise<DriverResult> {
   const argv = driverArgv(o);
-  await fs.mkdir(dirname(o.logFile), { recursive: true, mode: 0o700 });
-  const log = createWriteStream(o.logFile, { flags: 'a', mode: 0o600 });
+  if (o.logFile) await fs.mkdir(dirname(o.logFile), { recursive: true, mode: 0o700 });
+  const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a', mode: 0o600 }) : new PassThrough().resume();
   const t0 = Date.now();
   log.write(`== ${new Date(t0).toISOString()} ${formatArgv(o.exec.wrap(argv))} (synapse_port_db with its row copying left to the copy engine)\n`);
   let rules: PortRules | undefined;
@@ -77,11 +88,9 @@ export async function runDriver(o: DriverOptions): Promise<DriverResult> {
     log.write(`== exit code ${r.exitCode ?? '?'} after ${(ms / 1000).toFixed(1)} s\n`);
     if (r.isCanceled || o.signal?.aborted) throw new WizardError('CANCELLED', 'Stopped while synapse_port_db prepared PostgreSQL; running cutover again resumes.');
     if (r.spawnError) throw new WizardError('PORT_FAILED', `Could not start ${o.python}: ${r.spawnError}`, { hint: 'Check --synapse-exec.' });
-    if (missing) {
-      throw new WizardError('PORT_FAILED', `The copy engine cannot work with this Synapse: ${missing}.`, { hint: 'Run cutover with --engine port-db (synapse_port_db alone), which needs nothing more of the installed script.' });
-    }
-    if (r.exitCode !== 0) throw diagnosePort(r.exitCode, redact(stderrText || r.stderr), o.logFile);
-    if (!rules || (o.mode !== 'rules' && !tables)) throw new WizardError('PORT_FAILED', `The port driver ended without its answer (exit code ${r.exitCode ?? '?'}).`, { hint: `Read ${o.logFile}; --engine port-db runs synapse_port_db alone.` });
+    if (missing) throw new CopyEngineUnsupported(missing);
+    if (r.exitCode !== 0) throw diagnosePort(r.exitCode, redact(stderrText || r.stderr), o.logFile ?? 'not kept');
+    if (!rules || (o.mode !== 'rules' && !tables)) throw new WizardError('PORT_FAILED', `The port driver ended without its answer (exit code ${r.exitCode ?? '?'}).`, { hint: `Read ${o.logFile ?? 'the output above'}; --engine port-db runs synapse_port_db alone.` });
     return { rules, tables: tables ?? [], ms };
   } finally {
     await new Promise<void>((res) => log.end(res));

@@ -10,6 +10,7 @@ import { makeService } from '../service.js';
 import { sqliteFacts } from '../sqlite-facts.js';
 import { inspectTarget } from '../target-db.js';
 import { probeTools } from '../tools.js';
+import { CopyEngineUnsupported, runDriver } from '../copy/driver.js';
 
 export interface Finding {
   problem: string;
@@ -91,6 +92,18 @@ async function targetFindings(ctx: CutoverContext, out: Finding[]): Promise<void
   }
 }
 
+/** The copy engine reads its rules from the installed synapse_port_db; a script that lacks one makes this cutover use port-db. */
+async function engineFindings(ctx: CutoverContext, sc: StepContext, out: Finding[]): Promise<void> {
+  try {
+    const d = await runDriver({ exec: ctx.exec, python: ctx.tools!.python, mode: 'rules', sqlite: '-', postgresConfig: '-', signal: sc.signal });
+    out.push({ blocking: false, problem: `Engine: copy (COPY, with the rules of the installed synapse_port_db ${d.rules.synapseVersion}: ${d.rules.appendOnly.length} append-only tables, ${Object.keys(d.rules.booleanColumns).length} tables with boolean columns).` });
+  } catch (e) {
+    if (!(e instanceof CopyEngineUnsupported)) throw e;
+    ctx.opts.engine = 'port-db';
+    out.push({ blocking: false, problem: `${e.message} This cutover uses synapse_port_db alone (--engine port-db): slower, same result.` });
+  }
+}
+
 async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const t0 = Date.now();
@@ -99,6 +112,7 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
     ctx.tools = probe.info;
     ctx.stepData.toolsProbeMs = Date.now() - t0;
     sc.log(`Synapse's tools: Synapse ${probe.info.synapseVersion} (schema ${probe.info.schemaVersion}) ${ctx.exec.target.kind === 'local' ? 'on this machine' : `in ${ctx.exec.wrap([]).join(' ')}`}.`);
+    if (ctx.opts.engine === 'copy') await engineFindings(ctx, sc, out);
   } else out.push({ blocking: true, problem: probe.problem, fix: probe.fix });
   const downtime = ctx.journal.phase === 'downtime';
   if (!ctx.sqlitePath) {
