@@ -12,6 +12,7 @@ files=(
   test/verify-port.test.ts
   test/cutover.test.ts
   test/copy-engine.test.ts
+  test/copy-units.test.ts
   test/cutover-rollback.test.ts
   test/cutover-swap.test.ts
   test/config.test.ts
