@@ -44,8 +44,18 @@ test('--dry-run shows the whole plan and writes nothing; tools missing where --s
     assert.equal(stepEvent(run, id)?.status, 'planned', `${id}: ${describeRun(run)}`);
   }
   const port = run.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as unknown as { actions: { argv?: string[] }[] };
-  assert.deepEqual(port.actions[0]!.argv!.slice(0, 5), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1', 'synapse_port_db']);
-  assert.ok(!port.actions[0]!.argv!.includes('--curses'));
+  // The default engine: the installed synapse_port_db's own preparation through the driver, then COPY.
+  assert.deepEqual(port.actions[0]!.argv!.slice(0, 4), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1']);
+  assert.deepEqual(port.actions[0]!.argv!.slice(5, 8), ['-', 'synapse_port_db-copy-driver', 'prepare']);
+  assert.match(logs(run, 'preflight').join('\n'), /Engine: copy \(COPY, with the rules of the installed synapse_port_db 1\.\d+/);
+  const byScript = await runWizard([...cutoverFlags(hs, pwFile), '--dry-run', '--engine', 'port-db']);
+  const portDb = byScript.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as unknown as { actions: { argv?: string[] }[] };
+  assert.deepEqual(portDb.actions[0]!.argv!.slice(0, 5), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1', 'synapse_port_db']);
+  assert.ok(!portDb.actions[0]!.argv!.includes('--curses'));
+  const wrong = await runWizard([...cutoverFlags(hs, pwFile), '--dry-run', '--engine', 'fast']);
+  assert.equal(wrong.code, 2, describeRun(wrong));
+  assert.equal(done(wrong)?.message, '--engine "fast" is not an engine.');
+  assert.match(String(done(wrong)?.hint), /--engine copy .* --engine port-db/);
   // The plan shows the database block change only: the rest of the config holds other secrets.
   const cfgPlan = run.events.find((e) => e.event === 'plan' && e.id === 'postgres-config') as unknown as { actions: { diff?: string }[] };
   assert.match(cfgPlan.actions[0]!.diff!, /^-  name: sqlite3$/m);
@@ -156,7 +166,7 @@ test('after the fix, a new attempt killed in phase 2 completes on rerun and keep
   psql(hs, `ALTER ROLE synapse_user PASSWORD '${readFileSync(pwFile, 'utf8').trim().replace(/'/g, "''")}'`);
   let killed = false;
   const first = await runWizard(cutoverFlags(hs, pwFile), (e, child) => {
-    if (!killed && e.event === 'log' && e.id === 'port-final' && /synapse_port_db: Preparing psycopg2/.test(String(e.message))) {
+    if (!killed && e.event === 'log' && e.id === 'port-final' && /synapse_port_db.*: Preparing psycopg2/.test(String(e.message))) {
       killed = true;
       child.kill('SIGKILL');
     }

@@ -139,7 +139,8 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
     sq.close();
   }
   assert.match(stepEvent(second, 'verify-port')!.message!, /every count equal except 1 documented difference/);
-  assert.match(logs(second, 'port-final').join('\n'), /dropped 1 row\(s\) that PostgreSQL cannot store \(NUL bytes\): user_ips 1/);
+  // Reported by the run that copied user_ips (the copy engine copies it again only when its rows changed).
+  assert.match([first, second].flatMap((r) => [...logs(r, 'port-snapshot'), ...logs(r, 'port-final')]).join('\n'), /dropped 1 row\(s\) that PostgreSQL cannot store \(NUL bytes\): user_ips 1/);
   assert.match(logs(second, 'verify-port').join('\n'), /user_ips: 1 row\(s\) with NUL bytes dropped by synapse_port_db/);
 
   // Synapse runs on PostgreSQL and serves every message sent before and during phase 1.

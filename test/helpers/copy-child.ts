@@ -17,6 +17,8 @@ await runCopyEngine({
   tables: d.tables,
   digests,
   chunkRows: 25,
+  // One table at a time, largest first: the kill lands in the named table before any other has started.
+  concurrency: 1,
   onCommitted: async () => writeFileSync(digestsFile, JSON.stringify(digests)),
   onProgress: (label, done, total) => {
     if (label === pauseAt && done > 0 && done < total) {

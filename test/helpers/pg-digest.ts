@@ -19,8 +19,12 @@ export async function digestDatabase(config: pg.ClientConfig): Promise<DbDigest>
       const r = await c.query<{ n: string; d: string | null }>(`SELECT count(*)::text AS n, md5(string_agg(h, '' ORDER BY h)) AS d FROM (SELECT md5(x::text) AS h FROM ${q} AS x) s`);
       out.tables[t] = { rows: Number(r.rows[0]!.n), digest: r.rows[0]!.d ?? 'empty' };
     }
-    const seqs = await c.query<{ s: string; v: string | null }>(`SELECT sequencename AS s, last_value::text AS v FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`);
-    for (const r of seqs.rows) out.sequences[r.s] = r.v ?? 'unused';
+    // pg_sequences shows NULL for a sequence restarted with ALTER SEQUENCE ... RESTART (as the script sets them): read each one.
+    const seqs = (await c.query<{ s: string }>(`SELECT sequencename AS s FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.s);
+    for (const s of seqs) {
+      const r = await c.query<{ v: string; called: boolean }>(`SELECT last_value::text AS v, is_called AS called FROM "${s.replace(/"/g, '""')}"`);
+      out.sequences[s] = `${r.rows[0]!.v}${r.rows[0]!.called ? '' : ' (next)'}`;
+    }
     return out;
   } finally {
     await c.end();
