@@ -11,6 +11,7 @@ import { registerSecret } from '../core/redact.js';
 import { runFlow, type FlowResult } from '../core/runner.js';
 import { cutoverPaths, type CutoverContext, type CutoverOptions, type PortEngine } from '../cutover/context.js';
 import { cutoverSteps } from '../cutover/flow.js';
+import { findSqliteVersion, type SwapData } from '../cutover/steps/swap-config.js';
 import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutover/journal.js';
 import { acquireLock } from '../cutover/lock.js';
 import { readSecrets, readState } from '../sandbox/state.js';
@@ -56,12 +57,24 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   const exec = createExecutor(opts.synapseExec, opts.pathMap);
   const configDirInside = exec.toInside(join(paths[0]!, '..'));
   // The config names the file as Synapse sees it (inside its container or chroot); the wizard reads it on the host.
-  const sqliteInside = sqliteDatabasePath(config, configDirInside);
+  let sqliteInside = sqliteDatabasePath(config, configDirInside);
+  const p0 = cutoverPaths(config, undefined);
+  const j0 = await readJournal(p0.journal);
+  // A cutover killed after its config swap: the config is on PostgreSQL already, and the SQLite file is the one named by the
+  // SQLite version the swap kept. The journal is read first, so the rerun continues there instead of starting over.
+  if (sqliteInside === undefined && config.database?.name === 'psycopg2' && j0 && (j0.phase === 'downtime' || j0.phase === 'done')) {
+    const swap = (j0.steps['swap-config']?.data as SwapData | undefined) ?? (await findSqliteVersion(config, p0.oldSqliteConfig));
+    if (swap) {
+      const before = await loadConfig(config.files.map((f) => (f.path === swap.file ? swap.sqliteCopy : f.path)));
+      sqliteInside = sqliteDatabasePath(before, configDirInside);
+      log(`The config is on PostgreSQL already (switched at ${j0.steps['swap-config']?.finishedAt ?? 'an interrupted run'}); continuing the cutover from ${p0.journal}, with the SQLite file named in ${swap.sqliteCopy}.`);
+    }
+  }
   const sqlite = sqliteInside === undefined ? undefined : exec.toHost(sqliteInside) ?? sqliteInside;
   const p = cutoverPaths(config, sqlite);
   // A generated password must survive a rerun: keep it beside the journal unless the admin named a file.
   opts.setup.dbPasswordFile ??= join(p.workDir, 'db-password');
-  let journal = await readJournal(p.journal);
+  let journal = j0 ?? (await readJournal(p.journal));
   let resumed = !!journal;
   if (journal?.phase === 'rolled-back') {
     const kept = dryRun ? p.journal : await archiveJournal(p.journal);

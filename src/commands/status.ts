@@ -5,35 +5,61 @@ import type { ParsedArgs } from '../cli/args.js';
 import type { RunnerEvent } from '../core/events.js';
 import { journalPath, readJournal, type Journal } from '../cutover/journal.js';
 import { detect, type Detection } from '../status/detect.js';
+import { servingDatabase, type Serving } from '../status/serving.js';
+import { loadConfig, sqliteDatabasePath } from '../config/load.js';
+import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
 import type { Ui } from './ui.js';
 
 export interface StatusReport {
   event: 'status';
   config: Detection['config'];
   database?: Detection['database'];
-  synapse: Detection['synapse'];
+  /** database: what a running Synapse serves from, seen on the system (its role's PostgreSQL sessions, or the SQLite file held open). */
+  synapse: Detection['synapse'] & { database?: Serving['database']; databaseEvidence?: string };
   postgres: Detection['postgres'];
-  cutover?: { journal: string; phase: Journal['phase']; startedAt: string; finishedSteps: string[]; servedOnPostgresAt?: string; estimatedDowntimeMs?: number; measuredDowntimeMs?: number; rollbackReason?: string };
+  /** situation: where the cutover stands, from the journal checked against the system. */
+  cutover?: { journal: string; phase: Journal['phase']; situation: string; startedAt: string; finishedSteps: string[]; servedOnPostgresAt?: string; estimatedDowntimeMs?: number; measuredDowntimeMs?: number; rollbackReason?: string };
 }
 
 export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<StatusReport> {
   const d = await detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? homedir(), env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'], timeoutMs: 1500 });
   const report: StatusReport = { event: 'status', config: d.config, database: d.database, synapse: d.synapse, postgres: d.postgres };
-  const first = d.config && 'paths' in d.config ? d.config.paths[0] : undefined;
+  const paths = d.config && 'paths' in d.config ? d.config.paths : [];
+  const first = paths[0];
+  if (first && d.synapse.running) {
+    const loaded = await loadConfig(paths).catch(() => undefined);
+    if (loaded) {
+      const exec = createExecutor(parseExecTarget(args.flags['synapse-exec'] ?? 'local', '--synapse-exec'), parsePathMap(args.flags['path-map'] ?? []));
+      const inside = sqliteDatabasePath(loaded, exec.toInside(dirname(first)));
+      const serving = await servingDatabase(loaded, inside === undefined ? undefined : (exec.toHost(inside) ?? inside));
+      report.synapse = { ...report.synapse, database: serving.database, databaseEvidence: serving.evidence };
+    }
+  }
   if (first) {
     const path = journalPath(dirname(first));
     const j = await readJournal(path).catch(() => undefined);
-    if (j) report.cutover = { journal: path, phase: j.phase, startedAt: j.startedAt, finishedSteps: Object.keys(j.steps), servedOnPostgresAt: j.servedOnPostgresAt, estimatedDowntimeMs: j.estimatedDowntimeMs, measuredDowntimeMs: j.measuredDowntimeMs, rollbackReason: j.rollbackReason };
+    if (j) report.cutover = { journal: path, phase: j.phase, situation: situation(j, report), startedAt: j.startedAt, finishedSteps: Object.keys(j.steps), servedOnPostgresAt: j.servedOnPostgresAt, estimatedDowntimeMs: j.estimatedDowntimeMs, measuredDowntimeMs: j.measuredDowntimeMs, rollbackReason: j.rollbackReason };
   }
   return report;
 }
 
-const PHASE: Record<Journal['phase'], string> = {
-  phase1: 'phase 1 (Synapse still runs on SQLite; run synapse-pg cutover to continue)',
-  downtime: 'phase 2, the downtime (Synapse is stopped; run synapse-pg cutover now to finish or roll back)',
-  done: 'done: Synapse was moved to PostgreSQL',
-  'rolled-back': 'rolled back to SQLite (run synapse-pg cutover to try again)',
-};
+/** The journal says what the last run did; the system says what is true now. Where they disagree, the system wins. */
+function situation(j: Journal, r: StatusReport): string {
+  const running = r.synapse.running;
+  const on = r.synapse.database;
+  switch (j.phase) {
+    case 'phase1':
+      return `phase 1: Synapse ${running ? `keeps running${on === 'sqlite' ? ' on SQLite' : ''}` : 'is not running'}; run synapse-pg cutover to continue`;
+    case 'downtime':
+      if (running && on === 'postgres') return 'phase 2 is not finished in the journal, but Synapse answers and serves from PostgreSQL: run synapse-pg cutover to verify and finish it';
+      if (running) return `phase 2 is not finished in the journal, and Synapse answers again${on === 'sqlite' ? ' on SQLite' : ''}: run synapse-pg cutover to stop it and finish phase 2, or keep SQLite and roll back`;
+      return 'phase 2, the downtime: Synapse is stopped; run synapse-pg cutover now to finish or roll back';
+    case 'done':
+      return running ? `done: Synapse was moved to PostgreSQL${on === 'postgres' ? ' and serves from it' : ''}` : 'done: Synapse was moved to PostgreSQL, but it is not running now (start it; synapse-pg doctor says why it does not)';
+    case 'rolled-back':
+      return 'rolled back to SQLite (run synapse-pg cutover to try again)';
+  }
+}
 
 export async function runStatus(args: ParsedArgs, ui: Ui): Promise<StatusReport> {
   const r = await statusReport(args);
@@ -44,10 +70,10 @@ export async function runStatus(args: ParsedArgs, ui: Ui): Promise<StatusReport>
   else line(`Config: ${r.config.paths.join(', ')}${r.config.databaseFile ? ` (database: in ${r.config.databaseFile})` : ''}`);
   const db = r.database;
   if (db) line(`Database in use: ${db.engine === 'sqlite' ? `SQLite ${db.path ?? ''}` : db.engine === 'postgres' ? `PostgreSQL ${db.dbname} on ${db.host}:${db.port}${db.user ? ` as ${db.user}` : ''} (${r.postgres.reachable ? 'reachable' : 'not reachable'})` : db.name}`);
-  line(`Synapse: ${r.synapse.running ? 'running' : 'not running'} (${r.synapse.evidence})`);
+  line(`Synapse: ${r.synapse.running ? 'running' : 'not running'} (${r.synapse.evidence})${r.synapse.database ? `; serves from ${r.synapse.database === 'unknown' ? 'an unknown database' : r.synapse.database === 'postgres' ? 'PostgreSQL' : 'SQLite'} (${r.synapse.databaseEvidence})` : ''}`);
   if (r.cutover) {
     const c = r.cutover;
-    line(`Cutover: ${PHASE[c.phase]}; started ${c.startedAt}; finished steps: ${c.finishedSteps.join(', ') || 'none'}; journal ${c.journal}`);
+    line(`Cutover: ${c.situation}; started ${c.startedAt}; finished steps: ${c.finishedSteps.join(', ') || 'none'}; journal ${c.journal}`);
     if (c.measuredDowntimeMs !== undefined) line(`Downtime: ${Math.round(c.measuredDowntimeMs / 1000)} s${c.estimatedDowntimeMs !== undefined ? ` (estimated ${Math.round(c.estimatedDowntimeMs / 1000)} s)` : ''}`);
     if (c.rollbackReason) line(`Rolled back because: ${c.rollbackReason}`);
   } else line('Cutover: none started.');

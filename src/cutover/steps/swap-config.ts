@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { backupFile, writeFileAtomic } from '../../adapters/files.js';
 import { setDatabaseSection } from '../../config/database-block.js';
-import { loadConfig, type ConfigFile } from '../../config/load.js';
+import { loadConfig, type ConfigFile, type LoadedConfig } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
 import type { Step } from '../../core/step.js';
 import type { CutoverContext } from '../context.js';
@@ -30,8 +30,13 @@ async function current(path: string): Promise<string> {
 }
 
 async function sqliteVersionOnDisk(ctx: CutoverContext): Promise<SwapData | undefined> {
-  const file = targetFile(ctx).path;
-  if (single(ctx)) return (await fs.stat(ctx.paths.oldSqliteConfig).then(() => true, () => false)) ? { file, sqliteCopy: ctx.paths.oldSqliteConfig } : undefined;
+  return findSqliteVersion(ctx.config, ctx.paths.oldSqliteConfig);
+}
+
+/** Where the swap kept the SQLite version of the config: homeserver-old-sqlite.yaml, or the newest backup of the rewritten file. */
+export async function findSqliteVersion(config: LoadedConfig, oldSqliteConfig: string): Promise<SwapData | undefined> {
+  const file = (config.databaseFile ?? config.files[0]!).path;
+  if (config.files.length === 1) return (await fs.stat(oldSqliteConfig).then(() => true, () => false)) ? { file, sqliteCopy: oldSqliteConfig } : undefined;
   const dir = dirname(file);
   const prefix = `${basename(file)}.synapse-pg-`;
   const backups = (await fs.readdir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.bak')).sort();
