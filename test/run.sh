@@ -13,6 +13,9 @@ files=(
   test/cutover.test.ts
   test/copy-engine.test.ts
   test/copy-units.test.ts
+  test/cutover-kill-1.test.ts
+  test/cutover-kill-2.test.ts
+  test/setup-kill.test.ts
   test/cutover-rollback.test.ts
   test/cutover-swap.test.ts
   test/config.test.ts

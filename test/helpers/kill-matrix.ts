@@ -33,18 +33,30 @@ export function killPoints(): KillPoint[] {
 
 export const CUTOVER_STEPS = ['pg-admin', 'preflight', 'create-role', 'create-database', 'pg-hba', 'snapshot', 'postgres-config', 'port-snapshot', 'stop-synapse', 'final-snapshot', 'port-final', 'verify-port', 'swap-config', 'start-synapse'];
 
-/** What `synapse-pg status --json` says, next to what the test observes on its own. */
+/**
+ * What `synapse-pg status --json` says, next to what the test observes on its own. Synapse may be half way through a start or
+ * a stop that the killed run began, so a comparison counts only when /health said the same just before and just after status.
+ */
 async function statusAgrees(hs: PracticeHomeserver, label: string): Promise<void> {
-  const st = await runWizard(['status', '--json', '-c', hs.configPath, '--synapse-exec', `chroot:${hs.state.chrootDir}`]);
-  assert.equal(st.code, 0, `${label}: status: ${describeRun(st)}`);
-  const report = st.events.find((e) => e.event === 'status') as unknown as { synapse: { running: boolean; database?: string }; database?: { engine: string } };
-  const answers = await health(hs.baseUrl);
-  assert.equal(report.synapse.running, answers, `${label}: status says Synapse is ${report.synapse.running ? '' : 'not '}running; /health ${answers ? 'answers' : 'does not answer'}`);
-  const engine = (parse(readFileSync(hs.configPath, 'utf8')) as { database: { name: string } }).database.name === 'psycopg2' ? 'postgres' : 'sqlite';
-  assert.equal(report.database?.engine, engine, `${label}: the database in use per status`);
-  if (answers) {
-    const sessions = Number(psql(hs, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'synapse_user' AND datname = 'synapse'`));
-    assert.equal(report.synapse.database, sessions > 0 ? 'postgres' : 'sqlite', `${label}: the database Synapse serves from per status (${sessions} sessions of synapse_user)`);
+  for (let attempt = 0; ; attempt++) {
+    const before = await health(hs.baseUrl);
+    const st = await runWizard(['status', '--json', '-c', hs.configPath, '--synapse-exec', `chroot:${hs.state.chrootDir}`]);
+    const after = await health(hs.baseUrl);
+    if (before !== after && attempt < 10) {
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    assert.equal(before, after, `${label}: Synapse kept changing state for 10 s`);
+    assert.equal(st.code, 0, `${label}: status: ${describeRun(st)}`);
+    const report = st.events.find((e) => e.event === 'status') as unknown as { synapse: { running: boolean; database?: string }; database?: { engine: string } };
+    assert.equal(report.synapse.running, after, `${label}: status says Synapse is ${report.synapse.running ? '' : 'not '}running; /health ${after ? 'answers' : 'does not answer'}`);
+    const engine = (parse(readFileSync(hs.configPath, 'utf8')) as { database: { name: string } }).database.name === 'psycopg2' ? 'postgres' : 'sqlite';
+    assert.equal(report.database?.engine, engine, `${label}: the database in use per status`);
+    if (after) {
+      const sessions = Number(psql(hs, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'synapse_user' AND datname = 'synapse'`));
+      assert.equal(report.synapse.database, sessions > 0 ? 'postgres' : 'sqlite', `${label}: the database Synapse serves from per status (${sessions} sessions of synapse_user)`);
+    }
+    return;
   }
 }
 
