@@ -108,7 +108,10 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         if (ch === 'n' || ch === 'N') return answer(false, s);
         if (ch === 'q') return host.pause();
         if (key.name === 'enter' || key.name === 'return') return answer(yes, s);
-        if (key.name === 'left' || key.name === 'right' || key.name === 'tab') (yes = !yes), draw();
+        if (key.name === 'left' || key.name === 'right' || key.name === 'tab') {
+          yes = !yes;
+          draw();
+        }
         else if (key.name === 'up' || ch === 'k') body.scroll(-1);
         else if (key.name === 'down' || ch === 'j') body.scroll(1);
         else if (key.name === 'pageup') body.scroll(-page);

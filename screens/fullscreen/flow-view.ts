@@ -155,8 +155,13 @@ export class FlowView {
   handleKey(ch: string | undefined, key: Key): void {
     const i = this.steps.findIndex((s) => s.id === (this.viewed ?? this.current));
     const page = Math.max(1, (this.detail.height as number) - 3);
-    if ((key.name === 'up' || ch === 'k') && i > 0) (this.viewed = this.steps[i - 1]!.id), (this.follow = false), (this.pinned = true);
-    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) (this.viewed = this.steps[i + 1]!.id), (this.follow = false), (this.pinned = true);
+    const view = (id: string) => {
+      this.viewed = id;
+      this.follow = false;
+      this.pinned = true;
+    };
+    if ((key.name === 'up' || ch === 'k') && i > 0) view(this.steps[i - 1]!.id);
+    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) view(this.steps[i + 1]!.id);
     else if (ch === 'f') this.follow = this.pinned = true;
     else if (key.name === 'pageup') return void ((this.pinned = false), this.detail.scroll(-page), this.screen.render());
     else if (key.name === 'pagedown' || ch === ' ') {

@@ -1,6 +1,6 @@
 // `synapse-pg doctor`: every diagnosis read-only, findings worst first, then each fix applied (confirmed), verified by diagnosing again.
 import { toWizardError } from '../core/errors.js';
-import type { PlannedAction, RunnerEvent } from '../core/events.js';
+import type { RunnerEvent } from '../core/events.js';
 import { formatPlan } from '../core/plan-text.js';
 import { redactAction } from '../core/runner.js';
 import { redact } from '../core/redact.js';

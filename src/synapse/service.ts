@@ -194,7 +194,7 @@ function argvService(opts: ServiceOptions, name: string, argv: { start: string[]
     },
     async stop() {
       await runChecked(exec, argv.stop, opts.stopTimeoutMs ?? 120_000, `stopping ${name}`, hint, opts.onLog);
-      if (await isRunning(await exec.run(argv.running, { timeoutMs: 30_000 }))) throw new WizardError('SERVICE', `${name} still runs after stop`, { hint });
+      if (isRunning(await exec.run(argv.running, { timeoutMs: 30_000 }))) throw new WizardError('SERVICE', `${name} still runs after stop`, { hint });
     },
   };
 }
