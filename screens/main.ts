@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
 import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
-import type { Ui } from '../src/commands/ui.js';
+import type { Ui } from '../src/core/ui.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
 import { redact } from '../src/core/redact.js';
 import { wantsFullscreen } from './fullscreen/wants.js';

@@ -1,10 +1,11 @@
 // The full-screen app: the main menu, a flow screen per command, retry or quit on failure, and the safe pause on Ctrl-C or q.
 import type { ParsedArgs } from '../../src/cli/args.js';
-import type { Ui } from '../../src/commands/ui.js';
+import type { Ui } from '../../src/core/ui.js';
 import { formatArgv } from '../../src/core/argv.js';
 import { toWizardError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
-import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
+import { detectOptions } from '../../src/commands/detect-options.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
 import { fullscreenPrompter, type DialogHost } from './dialogs.js';
 import { outcomeOf, runPlainFallback } from './fallback.js';
 import { FlowView } from './flow-view.js';
@@ -65,7 +66,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       outcome = { kind: 'menu' };
       while (outcome.kind === 'menu') {
         const menu = new MenuView(screen, theme, opts.version);
-        void detectOptionsFor(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
+        void detectOptions(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
         const choice = await menu.choose(router, signal);
         menu.destroy();
         if (choice === 'quit') return 0;

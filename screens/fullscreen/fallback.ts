@@ -2,7 +2,8 @@
 import * as p from '@clack/prompts';
 import type { ParsedArgs } from '../../src/cli/args.js';
 import { WizardError } from '../../src/core/errors.js';
-import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
+import { detectOptions } from '../../src/commands/detect-options.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
 import type { AppOptions, CommandResult } from './app.js';
 import { detectionLines, itemLabel, menuItems, SUBCOMMANDS } from './menu-model.js';
 
@@ -14,7 +15,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
       throw new WizardError('NOT_A_TTY', 'The main menu needs a terminal.', { hint: 'Name a command instead, for example synapse-pg setup --dry-run (see synapse-pg --help).' });
     }
     if (refusal !== 'plain mode asked for') errOut.write(`synapse-pg: plain mode, ${refusal}.\n`);
-    const d = await detect(await detectOptionsFor(args, opts.env ?? process.env));
+    const d = await detect(await detectOptions(args, opts.env ?? process.env));
     p.note(detectionLines(d).map(([label, text]) => `${label.padEnd(11)}${text}`).join('\n'), 'Found on this machine');
     const choice = await p.select({
       message: 'What do you want to do?',

@@ -1,11 +1,11 @@
 // `synapse-pg status`: where things stand: config, database in use, cutover journal, Synapse running. Read-only.
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { ParsedArgs } from '../cli/args.js';
 import type { RunnerEvent } from '../core/events.js';
 import { journalPath, readJournal, type Journal } from '../cutover/journal.js';
 import { detect, type Detection } from '../status/detect.js';
-import type { Ui } from './ui.js';
+import type { Ui } from '../core/ui.js';
+import { detectOptions } from './detect-options.js';
 
 export interface StatusReport {
   event: 'status';
@@ -17,7 +17,7 @@ export interface StatusReport {
 }
 
 export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<StatusReport> {
-  const d = await detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? homedir(), env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'], timeoutMs: 1500 });
+  const d = await detect({ ...(await detectOptions(args, env)), timeoutMs: 1500 });
   const report: StatusReport = { event: 'status', config: d.config, database: d.database, synapse: d.synapse, postgres: d.postgres };
   const first = d.config && 'paths' in d.config ? d.config.paths[0] : undefined;
   if (first) {

@@ -109,3 +109,10 @@ export async function findConfigPaths(explicit: string[] | undefined, env: Disco
   }
   return undefined;
 }
+
+/** The config files to use, or CONFIG_NOT_FOUND with the hint every command gives. */
+export async function requireConfigPaths(explicit: string[] | undefined, env: DiscoverEnv): Promise<string[]> {
+  const paths = await findConfigPaths(explicit, env);
+  if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
+  return paths;
+}

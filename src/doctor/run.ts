@@ -9,7 +9,7 @@ import type { DoctorContext } from './context.js';
 import { DIAGNOSES } from './list.js';
 import { textFinding } from './text.js';
 import type { Diagnosis, Finding } from './types.js';
-import type { Ui } from '../commands/ui.js';
+import type { Ui } from '../core/ui.js';
 import { SynapseControl } from './synapse-control.js';
 
 export interface DoctorResult {

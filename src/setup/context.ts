@@ -1,5 +1,5 @@
 // What the setup steps share: the admin's options, the adapters, and what earlier steps found out.
-import type { PgAdmin, PgAdminSpec } from '../adapters/pg-admin.js';
+import { createPgAdmin, type PgAdmin, type PgAdminSpec } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
@@ -45,6 +45,11 @@ export interface SetupContext {
   passwordFile?: string;
   /** The pg_hba.conf edit planned by check and carried out by apply. */
   hbaPending?: HbaState;
+}
+
+/** A fresh setup context on the real PostgreSQL adapters. */
+export function newSetupContext(opts: SetupOptions, prompter: Prompter): SetupContext {
+  return { opts, prompter, createAdmin: (spec) => createPgAdmin(spec) };
 }
 
 export function synapseDbArgs(ctx: SetupContext): SynapseDbArgs {
