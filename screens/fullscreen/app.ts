@@ -96,9 +96,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
     if (!positionals) return { kind: 'menu' };
     for (;;) {
       const view = new FlowView(screen, theme, itemLabel(command));
-      view.isAsking = () => prompter.asking;
       host.reserveBottom = (rows) => view.reserve(rows);
-      prompter.onConfirmed = (yes) => view.confirmed(yes);
       const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
       let forced!: () => void;
       let wasForced = false;

@@ -17,8 +17,6 @@ export interface DialogHost {
 }
 
 export interface FullscreenPrompter extends Prompter {
-  /** Told when a confirm is answered, so the step list can show "applying". */
-  onConfirmed?: (yes: boolean) => void;
   /** True while a question waits for an answer. */
   readonly asking: boolean;
   /** select(), optionally at the bottom of the screen (the end-of-flow choice, so the result stays visible). */
@@ -111,8 +109,7 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         if (key.name === 'left' || key.name === 'right' || key.name === 'tab') {
           yes = !yes;
           draw();
-        }
-        else if (key.name === 'up' || ch === 'k') body.scroll(-1);
+        } else if (key.name === 'up' || ch === 'k') body.scroll(-1);
         else if (key.name === 'down' || ch === 'j') body.scroll(1);
         else if (key.name === 'pageup') body.scroll(-page);
         else if (key.name === 'pagedown' || ch === ' ') body.scroll(page);
@@ -120,7 +117,6 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
       }, state);
       function answer(v: boolean, s: Settle<boolean>) {
         s.resolve(v);
-        p.onConfirmed?.(v);
       }
     },
 

@@ -85,7 +85,9 @@ export class FlowView {
         break;
       case 'plan':
         this.set(e.id, { plan: e.actions });
-        if (!this.dryRun) queueMicrotask(() => this.isAsking() || this.set(e.id, { status: 'applying' }, true));
+        break;
+      case 'step-apply':
+        this.set(e.id, { status: 'applying' });
         break;
       case 'log': {
         const line = e.level === 'error' ? this.t.fg('red', e.message) : e.level === 'warn' ? this.t.fg('yellow', e.message) : esc(e.message);
@@ -126,14 +128,6 @@ export class FlowView {
 
   private drawSoon(): void {
     this.pendingDraw ??= setTimeout(() => this.draw(), DRAW_MS);
-  }
-
-  /** Whether a question is on screen (the app wires it to the prompter). */
-  isAsking: () => boolean = () => false;
-
-  /** A confirm was answered yes: the step now applies. */
-  confirmed(yes: boolean): void {
-    if (yes && this.current) this.set(this.current, { status: 'applying' }, true);
   }
 
   /** One plain line per step that ran: its last status and message (for the terminal after the full screen closes). */

@@ -12,6 +12,8 @@ export type RunnerEvent =
   | { event: 'step-start'; id: string; title: string; why: string }
   | { event: 'check'; id: string; status: 'done' | 'needed' | 'blocked' | 'skip'; message: string }
   | { event: 'plan'; id: string; actions: PlannedAction[] }
+  /** The step's changes are being applied now (after its confirm, if it asked one). */
+  | { event: 'step-apply'; id: string }
   | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }
   | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
   | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }

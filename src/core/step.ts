@@ -29,6 +29,8 @@ export interface Step<C> {
   title: string;
   /** Why the step exists, in the admin's words. */
   why: string;
+  /** What the step says when the admin declines its confirm (default: nothing was changed by this step). */
+  declined?: string;
   /** Later checks need what this one finds out: a preflight stops here when it is blocked. */
   prerequisite?: boolean;
   check(ctx: C, sc: StepContext): Promise<CheckResult>;
