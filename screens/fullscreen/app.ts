@@ -3,6 +3,8 @@ import type { ParsedArgs } from '../../src/cli/args.js';
 import type { Ui } from '../../src/core/ui.js';
 import { formatArgv } from '../../src/core/argv.js';
 import { toWizardError } from '../../src/core/errors.js';
+import { exitCodeOf } from '../../src/core/exit-code.js';
+import { MESSAGES } from '../../src/core/messages.js';
 import { redact } from '../../src/core/redact.js';
 import { detectOptions } from '../../src/commands/detect-options.js';
 import { detect, type MenuCommand } from '../../src/status/detect.js';
@@ -69,7 +71,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         void detectOptions(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
         const choice = await menu.choose(router, signal);
         menu.destroy();
-        if (choice === 'quit') return 0;
+        if (choice === 'quit') return exitCodeOf(true);
         outcome = await runCommand(choice, true);
       }
     } else {
@@ -158,14 +160,11 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         ? 'The step that was running may not have finished; every step checks what is already done when it runs again.'
         : 'Nothing was left half-done: every change is applied whole and verified before the next step.';
       errOut.write(`synapse-pg: ${o.forced ? 'stopped' : 'paused safely'}. ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}${safe}\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
-      return 130;
+      return exitCodeOf(false, true);
     }
-    if (o.kind === 'menu' || o.kind === 'parent') return 0;
-    if (o.ok) {
-      streams.output.write(`synapse-pg: ${o.message}\n`);
-      return 0;
-    }
-    errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}`);
-    return 1;
+    if (o.kind === 'menu' || o.kind === 'parent') return exitCodeOf(true);
+    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n`);
+    else errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `${MESSAGES.whatToDo(o.hint)}\n` : ''}`);
+    return exitCodeOf(o.ok);
   }
 }

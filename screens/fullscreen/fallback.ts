@@ -2,6 +2,7 @@
 import * as p from '@clack/prompts';
 import type { ParsedArgs } from '../../src/cli/args.js';
 import { WizardError } from '../../src/core/errors.js';
+import { exitCodeOf } from '../../src/core/exit-code.js';
 import { detectOptions } from '../../src/commands/detect-options.js';
 import { detect, type MenuCommand } from '../../src/status/detect.js';
 import type { AppOptions, CommandResult } from './app.js';
@@ -21,12 +22,12 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
       message: 'What do you want to do?',
       options: [...menuItems(d).map((i) => ({ value: i.command as string, label: i.label, hint: i.suggested ? `suggested: ${i.suggested}` : undefined })), { value: 'quit', label: 'Quit' }],
     });
-    if (p.isCancel(choice) || choice === 'quit') return 0;
+    if (p.isCancel(choice) || choice === 'quit') return exitCodeOf(true);
     command = choice as MenuCommand;
     const actions = SUBCOMMANDS[command];
     if (actions) {
       const action = await p.select({ message: `${itemLabel(command)}: what do you want to do?`, options: actions });
-      if (p.isCancel(action)) return 0;
+      if (p.isCancel(action)) return exitCodeOf(true);
       positionals = [action];
     }
   } else {
@@ -38,7 +39,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
   const ui = await opts.plainUi();
   let done: CommandResult | undefined;
   const r = await runner({ ...args, command, positionals }, { ...ui, emit: (e) => (e.event === 'done' && (done = e), ui.emit(e)) });
-  return outcomeOf(done, r).ok ? 0 : opts.abort.signal.aborted ? 130 : 1;
+  return exitCodeOf(outcomeOf(done, r).ok, opts.abort.signal.aborted);
 }
 
 /** The command's 'done' event says how it ended; a result with ok/message is the fallback. */

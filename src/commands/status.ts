@@ -1,7 +1,6 @@
 // `synapse-pg status`: where things stand: config, database in use, cutover journal, Synapse running. Read-only.
 import { dirname } from 'node:path';
 import type { ParsedArgs } from '../cli/args.js';
-import type { RunnerEvent } from '../core/events.js';
 import { journalPath, readJournal, type Journal } from '../cutover/journal.js';
 import { detect, type Detection } from '../status/detect.js';
 import type { Ui } from '../core/ui.js';
@@ -38,7 +37,7 @@ const PHASE: Record<Journal['phase'], string> = {
 export async function runStatus(args: ParsedArgs, ui: Ui): Promise<StatusReport> {
   const r = await statusReport(args);
   const line = (message: string) => ui.emit({ event: 'log', id: 'status', level: 'info', message });
-  if (args.flags.json) ui.emit(r as unknown as RunnerEvent);
+  if (args.flags.json) ui.emit({ ...r });
   if (!r.config) line('Config: none found (pass -c /path/to/homeserver.yaml).');
   else if ('error' in r.config) line(`Config: cannot be read: ${r.config.error}`);
   else line(`Config: ${r.config.paths.join(', ')}${r.config.databaseFile ? ` (database: in ${r.config.databaseFile})` : ''}`);

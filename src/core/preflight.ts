@@ -1,10 +1,12 @@
 // The runner's preflight: every check once, read-only, before anything is applied, so a run that cannot finish changes nothing.
 import { toWizardError } from './errors.js';
 import type { EventSink } from './events.js';
+import type { Prompter } from './prompter.js';
 import { redact } from './redact.js';
 import type { Step, StepContext } from './step.js';
 
 interface PreflightOptions {
+  prompter: Prompter;
   dryRun: boolean;
   signal: AbortSignal;
   emit: EventSink;
@@ -25,6 +27,7 @@ export async function preflight<C>(steps: Step<C>[], ctx: C, opts: PreflightOpti
     let code = 'BLOCKED';
     let thrown = false;
     try {
+      await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
       const c = await step.check(ctx, sc);
       if (c.status === 'blocked') {
         message = c.message;

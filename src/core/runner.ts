@@ -117,6 +117,7 @@ async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: Flow
   };
   emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
   try {
+    await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
     const check = await step.check(ctx, sc);
     emit({ event: 'check', id: step.id, status: check.status, message: redact(check.message) });
     if (check.status === 'skip') {

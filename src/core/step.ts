@@ -1,5 +1,6 @@
 // The step model: check (read-only) -> apply (through adapters) -> verify (proves the postcondition on the real system).
 import type { PlannedAction } from './events.js';
+import type { Prompter } from './prompter.js';
 
 export type CheckResult =
   /** Already in the wanted state; nothing to do. */
@@ -33,6 +34,12 @@ export interface Step<C> {
   declined?: string;
   /** Later checks need what this one finds out: a preflight stops here when it is blocked. */
   prerequisite?: boolean;
+  /**
+   * Gathers what check needs before it decides: files the admin named, answers to questions. The runner calls it
+   * before every check (preflight included) and hands it the prompter only when someone can answer.
+   */
+  gather?(ctx: C, sc: StepContext, ask: Prompter | undefined): Promise<void>;
+  /** Reads the system and decides (done, needed with its plan, blocked, skip); changes nothing, asks nothing. */
   check(ctx: C, sc: StepContext): Promise<CheckResult>;
   apply(ctx: C, sc: StepContext): Promise<string>;
   verify(ctx: C, sc: StepContext): Promise<VerifyResult>;
