@@ -2,6 +2,7 @@
 import { pgHba } from '../setup/steps/pg-hba.js';
 import { loginProof, tryLogin } from './login.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 const quiet = () => ({ dryRun: true, signal: new AbortController().signal, log: () => undefined, progress: () => undefined });
 
@@ -9,7 +10,7 @@ export const pgHbaAuth: Diagnosis = {
   id: 'pg-hba-auth',
   rank: 40,
   title: "pg_hba.conf does not let Synapse log in with its password",
-  patterns: [/Ident authentication failed for user/, /no pg_hba\.conf entry for host "(?!172\.(1[6-9]|2\d|3[01])\.)/],
+  patterns: ERROR_TEXTS.hbaRejected,
   async diagnose(ctx) {
     if (!ctx.onPostgres || !ctx.target.host || ctx.target.host.startsWith('/') || ctx.target.password === undefined) return undefined;
     ctx.setup.opts.dbHost = ctx.target.host;

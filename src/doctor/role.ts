@@ -4,6 +4,7 @@ import { verifierMatches } from '../pg/scram.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import { loginProof } from './login.js';
 import type { Diagnosis, Finding } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 const role = (ctx: DoctorContext) => roleRow(requireDoctorAdmin(ctx), ctx.target.user);
 
@@ -41,7 +42,7 @@ export const rolePassword: Diagnosis = {
   id: 'role-password',
   rank: 35,
   title: "The role's password is not the one in database.args",
-  patterns: [/password authentication failed for user/],
+  patterns: ERROR_TEXTS.passwordFailed,
   async diagnose(ctx) {
     if (!ctx.onPostgres || ctx.target.password === undefined) return undefined;
     const r = await role(ctx);

@@ -71,7 +71,7 @@ export async function readState(stateDir: string): Promise<SandboxState | undefi
   if (!existsSync(path)) return undefined;
   try {
     const state = JSON.parse(await readFile(path, 'utf8')) as SandboxState;
-    if (state.version !== 1) throw new Error(`unknown version ${String(state.version)}`);
+    if (state.version !== 1) throw new WizardError('CONFIG_PARSE', `unknown version ${String(state.version)}`);
     return state;
   } catch (e) {
     throw new WizardError('CONFIG_PARSE', `${path} is not a sandbox state file: ${(e as Error).message}`, {

@@ -4,6 +4,7 @@ import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
 import type { HbaState } from './steps/pg-hba.js';
+import { WizardError } from '../core/errors.js';
 
 export interface SetupOptions {
   configPaths?: string[];
@@ -53,11 +54,11 @@ export function newSetupContext(opts: SetupOptions, prompter: Prompter): SetupCo
 }
 
 export function synapseDbArgs(ctx: SetupContext): SynapseDbArgs {
-  if (ctx.password === undefined) throw new Error('internal: password not resolved before it is needed');
+  if (ctx.password === undefined) throw new WizardError('INTERNAL', 'password not resolved before it is needed');
   return { host: ctx.opts.dbHost, port: ctx.opts.dbPort, user: ctx.opts.dbUser, password: ctx.password, dbname: ctx.opts.dbName };
 }
 
 export function requireAdmin(ctx: SetupContext): PgAdmin {
-  if (!ctx.admin) throw new Error('internal: the PostgreSQL admin connection is made by the pg-admin step');
+  if (!ctx.admin) throw new WizardError('INTERNAL', 'the PostgreSQL admin connection is made by the pg-admin step');
   return ctx.admin;
 }
