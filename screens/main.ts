@@ -6,6 +6,8 @@ import { isReadOnly } from '../src/cli/read-only.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
 import { exitCodeOf, exitCodeOfError } from '../src/core/exit-code.js';
 import { MESSAGES } from '../src/core/messages.js';
+import { askRecovery, failureText } from '../src/core/recovery.js';
+import type { StepFailure } from '../src/core/runner.js';
 import { redact } from '../src/core/redact.js';
 import { wantsFullscreen } from './fullscreen/wants.js';
 import { jsonSink, noPrompter } from './json.js';
@@ -21,7 +23,8 @@ const runSandbox: typeof import('../src/commands/sandbox.js').runSandbox = async
 
 const VERSION = '0.1.0';
 
-async function chooseUi(args: ParsedArgs, signal: AbortSignal): Promise<Ui> {
+/** `onDiagnose`: the plain mode offers "Diagnose this failure" too, and is told which failure the admin picked. */
+async function chooseUi(args: ParsedArgs, signal: AbortSignal, onDiagnose?: (f: StepFailure) => void): Promise<Ui> {
   const f = args.flags;
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (f.json) {
@@ -33,7 +36,30 @@ async function chooseUi(args: ParsedArgs, signal: AbortSignal): Promise<Ui> {
     return { emit: textSink(), prompter: noPrompter, signal };
   }
   const { clackPrompter, plainSink } = await import('./plain.js');
-  return { emit: plainSink(), prompter: f.yes ? { ...clackPrompter(), confirm: async () => true } : clackPrompter(), signal };
+  if (f.yes) return { emit: plainSink(), prompter: { ...clackPrompter(), confirm: async () => true }, signal };
+  const prompter = clackPrompter();
+  return { emit: plainSink(), prompter, signal, onFailure: askRecovery(prompter, args.command === 'doctor' ? undefined : onDiagnose) };
+}
+
+/** Runs the command; true when it ended ok. */
+async function run(args: ParsedArgs, ui: Ui): Promise<boolean> {
+  switch (args.command) {
+    case 'setup':
+      return (await runSetup(args, ui)).ok;
+    case 'cutover':
+      return (await runCutover(args, ui)).ok;
+    case 'status':
+      await runStatus(args, ui);
+      return true;
+    case 'sandbox':
+      return (await runSandbox(args, ui)).ok;
+    case 'maintain':
+      return (await runMaintain(args, ui)).ok;
+    case 'doctor':
+      return (await runDoctorCommand(args, ui)).ok;
+    default:
+      throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -60,25 +86,13 @@ async function main(argv: string[]): Promise<number> {
       const { runApp } = await import('./fullscreen/app.js');
       return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, maintain: runMaintain, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
-    const ui = await chooseUi(args, abort.signal);
-    const interrupted = () => abort.signal.aborted;
-    switch (args.command) {
-      case 'setup':
-        return exitCodeOf((await runSetup(args, ui)).ok, interrupted());
-      case 'cutover':
-        return exitCodeOf((await runCutover(args, ui)).ok, interrupted());
-      case 'status':
-        await runStatus(args, ui);
-        return exitCodeOf(true);
-      case 'sandbox':
-        return exitCodeOf((await runSandbox(args, ui)).ok, interrupted());
-      case 'maintain':
-        return exitCodeOf((await runMaintain(args, ui)).ok, interrupted());
-      case 'doctor':
-        return exitCodeOf((await runDoctorCommand(args, ui)).ok, interrupted());
-      default:
-        throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
-    }
+    let diagnosis: StepFailure | undefined;
+    const ui = await chooseUi(args, abort.signal, (f) => (diagnosis = f));
+    const ok = await run(args, ui);
+    const code = exitCodeOf(ok, abort.signal.aborted);
+    // "Diagnose this failure" was chosen: the doctor gets the failure's text, as the full-screen app does
+    if (diagnosis && !ok && !abort.signal.aborted) await runDoctorCommand({ ...args, command: 'doctor', positionals: [], flags: { ...args.flags, error: failureText(diagnosis) } }, { ...ui, onFailure: undefined });
+    return code;
   } catch (e) {
     const err = toWizardError(e);
     if (args?.flags.json) {

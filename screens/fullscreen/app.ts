@@ -4,6 +4,7 @@ import type { Ui } from '../../src/core/ui.js';
 import { formatArgv } from '../../src/core/argv.js';
 import { toWizardError } from '../../src/core/errors.js';
 import { exitCodeOf } from '../../src/core/exit-code.js';
+import { failureText, RECOVERY_LABELS } from '../../src/core/recovery.js';
 import { MESSAGES } from '../../src/core/messages.js';
 import { redact } from '../../src/core/redact.js';
 import { detectOptions } from '../../src/commands/detect-options.js';
@@ -123,8 +124,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
-          ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (steps already done are only verified again)' }]),
-          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: 'Diagnose this failure (troubleshooting checks)' }] : []),
+          ...(r.ok ? [] : [{ value: 'retry' as const, label: RECOVERY_LABELS.retry }]),
+          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: RECOVERY_LABELS.diagnose }] : []),
           ...(parent ? [{ value: 'parent' as const, label: `Back to ${itemLabel(parent.command)}: run it again` }] : []),
           ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
           { value: 'quit' as const, label: 'Quit' },
@@ -135,7 +136,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       if (next === 'retry') continue;
       if (next === 'parent') return { kind: 'parent' };
       if (next === 'diagnose') {
-        const o = await runCommand('doctor', fromMenu, { command, error: `${r.message}${r.hint ? ` ${r.hint}` : ''}` });
+        const o = await runCommand('doctor', fromMenu, { command, error: failureText(r) });
         if (o.kind === 'parent') continue;
         return o;
       }

@@ -64,7 +64,7 @@ export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> 
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: 'Cutover: SQLite to PostgreSQL with synapse_port_db', dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: 'Cutover: SQLite to PostgreSQL with synapse_port_db', dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.setup.admin?.close();
     await release();

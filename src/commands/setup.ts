@@ -9,7 +9,7 @@ import { runFlags, setupOptions } from './options.js';
 export async function runSetup(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = newSetupContext(setupOptions(args), ui.prompter);
   try {
-    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', ...runFlags(args), preflight: true, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', ...runFlags(args), preflight: true, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.admin?.close();
   }
