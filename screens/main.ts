@@ -58,7 +58,7 @@ async function run(args: ParsedArgs, ui: Ui): Promise<boolean> {
     case 'doctor':
       return (await runDoctorCommand(args, ui)).ok;
     default:
-      throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+      throw new WizardError('BAD_INPUT', MESSAGES.notAvailable(args.command), { hint: MESSAGES.notAvailableHint });
   }
 }
 

@@ -92,7 +92,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         message: `"${command}" is not available in this version yet: nothing was run and nothing was changed.`,
         options: fromMenu ? [{ value: 'menu', label: 'Back to the menu' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }],
       }).catch(() => 'quit' as const);
-      return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: `"${command}" is not available in this version yet.`, hint: 'Run synapse-pg --help for what this version can do.' };
+      return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: MESSAGES.notAvailable(command), hint: MESSAGES.notAvailableHint };
     }
     const positionals = parent ? [] : args.command === 'menu' ? await subcommand(command, prompter) : args.positionals;
     const flags = parent ? { ...args.flags, error: parent.error } : args.flags;

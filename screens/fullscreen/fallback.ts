@@ -3,6 +3,7 @@ import * as p from '@clack/prompts';
 import type { ParsedArgs } from '../../src/cli/args.js';
 import { WizardError } from '../../src/core/errors.js';
 import { exitCodeOf } from '../../src/core/exit-code.js';
+import { MESSAGES } from '../../src/core/messages.js';
 import { detectOptions } from '../../src/commands/detect-options.js';
 import { detect, type MenuCommand } from '../../src/status/detect.js';
 import type { AppOptions, CommandResult } from './app.js';
@@ -35,7 +36,7 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
     command = args.command;
   }
   const runner = opts.commands[command];
-  if (!runner) throw new WizardError('BAD_INPUT', `"${command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+  if (!runner) throw new WizardError('BAD_INPUT', MESSAGES.notAvailable(command), { hint: MESSAGES.notAvailableHint });
   const ui = await opts.plainUi();
   let done: CommandResult | undefined;
   const r = await runner({ ...args, command, positionals }, { ...ui, emit: (e) => (e.event === 'done' && (done = e), ui.emit(e)) });

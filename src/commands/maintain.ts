@@ -11,7 +11,7 @@ import type { MaintainContext } from '../maintain/context.js';
 import { createSynapseDb } from '../maintain/db.js';
 import { maintainSteps, TASK_CHOICES, TASK_TITLES } from '../maintain/flows.js';
 import { createService } from '../synapse/service.js';
-import { cutoverOptions, maintainOptions, runFlags } from './options.js';
+import { maintainCommandOptions, runFlags } from './options.js';
 import type { Ui } from '../core/ui.js';
 import { clientBaseUrl } from '../synapse/listener.js';
 
@@ -20,12 +20,8 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   if (!args.positionals.length && ui.prompter.interactive) {
     args = { ...args, positionals: [await ui.prompter.select({ message: 'Which maintenance task?', options: TASK_CHOICES, initial: 'report' })] };
   }
-  const opts = maintainOptions(args);
-  const f = args.flags;
-  // cutover's options: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
-  const co = await cutoverOptions(args, env);
-  opts.pgAdmin = co.setup.pgAdmin;
-  opts.pgAdminGiven ||= !!f.sandbox;
+  // cutover's options too: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
+  const { maintain: opts, cutover: co } = await maintainCommandOptions(args, env);
   const paths = await requireConfigPaths(co.setup.configPaths, { cwd: co.setup.cwd, home: co.setup.home });
   const config = await loadConfig(paths);
   const pg = postgresConnection(config);

@@ -141,6 +141,15 @@ export function maintainOptions(args: ParsedArgs): MaintainOptions {
   };
 }
 
+/** maintain's options with cutover's: --pg-admin (and --sandbox's superuser), where the tools run, how Synapse is stopped and started. */
+export async function maintainCommandOptions(args: ParsedArgs, env: Env = process.env): Promise<{ maintain: MaintainOptions; cutover: CutoverOptions }> {
+  const maintain = maintainOptions(args);
+  const cutover = await cutoverOptions(args, env);
+  maintain.pgAdmin = cutover.setup.pgAdmin;
+  maintain.pgAdminGiven ||= !!args.flags.sandbox;
+  return { maintain, cutover };
+}
+
 export interface SandboxOptions {
   action: string;
   stateDir: string;

@@ -12,4 +12,8 @@ export const MESSAGES = {
   jsonCannotAsk: '--json mode cannot ask questions.',
   jsonCannotAskHint: 'Add --yes to apply, or --dry-run to only show the plan.',
   whatToDo: (hint: string) => `What to do: ${hint}`,
+  notAvailable: (command: string) => `"${command}" is not available in this version yet.`,
+  notAvailableHint: 'Run synapse-pg setup, or synapse-pg --help.',
+  configNotFound: 'No Synapse config found.',
+  configNotFoundHint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).',
 } as const;

@@ -34,7 +34,8 @@ export const adminToken: Step<MaintainContext> = {
   why: 'Synapse deletes history and rooms itself, through its Admin API, so its caches and the database stay consistent.',
   prerequisite: true,
   async gather(ctx, sc, ask) {
-    ctx.found.adminToken ??= await readToken(ctx, (m) => sc.log(m, 'warn'), ask);
+    // asked again on a retry: the token typed may be the reason it failed
+    ctx.found.adminToken = await readToken(ctx, (m) => sc.log(m, 'warn'), ask);
   },
   async check(ctx) {
     const token = ctx.found.adminToken as string | undefined;

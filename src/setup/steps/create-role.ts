@@ -21,6 +21,9 @@ function passwordSql(ctx: SetupContext, verb: 'CREATE' | 'ALTER'): string {
 
 const roleOf = (ctx: SetupContext) => roleRow(requireAdmin(ctx), ctx.opts.dbUser);
 
+/** No password known yet: apply generates one, and the plan says where it goes. */
+const generatePlan = (ctx: SetupContext) => (ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : []);
+
 function describeSource(ctx: SetupContext): string {
   switch (ctx.passwordSource) {
     case 'file':
@@ -84,7 +87,7 @@ export const createRole: Step<SetupContext> = {
     const row = await roleOf(ctx);
     const user = opts.dbUser;
     if (!row) {
-      const plan = ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : [];
+      const plan = generatePlan(ctx);
       return { status: 'needed', message: `Role ${user} does not exist yet.`, plan: [...plan, { kind: 'sql', sql: shownSql(ctx, 'CREATE') }], confirm: `Create the role ${user} with ${describeSource(ctx)}?` };
     }
     const superNote = row.rolsuper ? ` Note: ${user} is a superuser; Synapse does not need that.` : '';
@@ -92,7 +95,7 @@ export const createRole: Step<SetupContext> = {
       if (ctx.password !== undefined && row.rolcanlogin && verifierMatches(row.rolpassword, ctx.password, user)) {
         return { status: 'done', message: `Role ${user} exists and already has that password.${superNote}` };
       }
-      const plan = ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : [];
+      const plan = generatePlan(ctx);
       return { status: 'needed', message: `Role ${user} exists; its password will be set (--set-password).`, plan: [...plan, { kind: 'sql', sql: shownSql(ctx, 'ALTER') }], confirm: `Set a new password for the existing role ${user}? Anything else using the old one will stop working.` };
     }
     if (ctx.password === undefined) {
