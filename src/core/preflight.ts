@@ -7,21 +7,16 @@ import type { Step, StepContext } from './step.js';
 
 interface PreflightOptions {
   prompter: Prompter;
-  dryRun: boolean;
-  signal: AbortSignal;
   emit: EventSink;
+  /** The runner's step context for a step id (logs and progress go to that step). */
+  contextFor: (id: string) => StepContext;
 }
 
 /** Runs every check; returns what is blocked (and emits those steps as failed). */
 export async function preflight<C>(steps: Step<C>[], ctx: C, opts: PreflightOptions): Promise<{ message: string; hint?: string }[]> {
   const out: { message: string; hint?: string }[] = [];
   for (const step of steps) {
-    const sc: StepContext = {
-      dryRun: opts.dryRun,
-      signal: opts.signal,
-      log: (message, level = 'info') => opts.emit({ event: 'log', id: step.id, level, message: redact(message) }),
-      progress: (label, done, total, detail) => opts.emit({ event: 'progress', id: step.id, label, done, total, detail: detail && redact(detail) }),
-    };
+    const sc = opts.contextFor(step.id);
     let message: string | undefined;
     let hint: string | undefined;
     let code = 'BLOCKED';

@@ -67,7 +67,7 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
   };
 
   if (opts.preflight && !opts.dryRun) {
-    const blocked = await preflight(steps, ctx, opts);
+    const blocked = await preflight(steps, ctx, { ...opts, contextFor: (id) => stepContext(id, opts) });
     if (blocked.length) {
       const hint = blocked.map((b) => b.hint).filter(Boolean).join(' ');
       return finish(false, `Nothing was changed: ${blocked.map((b) => b.message).join(' ')}`, hint || undefined);

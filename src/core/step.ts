@@ -25,6 +25,11 @@ export interface StepContext {
   progress(label: string, done: number, total?: number, detail?: string): void;
 }
 
+/** A step context that shows nothing: for checks run only to learn something (the doctor reusing setup's checks). */
+export function quietStepContext(signal: AbortSignal = new AbortController().signal): StepContext {
+  return { dryRun: true, signal, log: () => undefined, progress: () => undefined };
+}
+
 export interface Step<C> {
   id: string;
   title: string;

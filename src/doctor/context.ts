@@ -8,6 +8,7 @@ import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, postgresConnection, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
 import { toWizardError, WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
+import { quietStepContext } from '../core/step.js';
 import type { CutoverOptions } from '../cutover/context.js';
 import { newSetupContext, type SetupContext } from '../setup/context.js';
 import { pgAdmin } from '../setup/steps/pg-admin.js';
@@ -94,7 +95,7 @@ export async function newDoctorContext(opts: DoctorOptions, ui: Ui): Promise<Doc
   setup.passwordSource = 'config';
   let adminError: string | undefined;
   try {
-    const c = await pgAdmin.check(setup, { dryRun: true, signal: ui.signal, log: () => undefined, progress: () => undefined });
+    const c = await pgAdmin.check(setup, quietStepContext(ui.signal));
     if (c.status === 'blocked') adminError = c.message + (c.hint ? ` ${c.hint}` : '');
   } catch (e) {
     const err = toWizardError(e);

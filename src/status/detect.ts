@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import { processAlive } from '../adapters/process.js';
 import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
 import { journalPath, readJournal } from '../cutover/journal.js';
@@ -119,15 +120,6 @@ async function synapseRunning(loaded: LoadedConfig | undefined, timeoutMs: numbe
     return { running: false, evidence: `${typeof pidFile === 'string' ? `no live process in ${pidFile}; ` : ''}nothing answers /health on port ${port}` };
   }
   return { running: false, evidence: typeof pidFile === 'string' ? `no live process in ${pidFile}` : 'no pid_file or HTTP listener in the config' };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The cutover journal's phase; anything but phase1/downtime (or no journal) means nothing is unfinished. */
