@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
 import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
-import type { Ui } from '../src/commands/ui.js';
+import type { Ui } from '../src/core/ui.js';
+import { isReadOnly } from '../src/cli/read-only.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
+import { exitCodeOf, exitCodeOfError } from '../src/core/exit-code.js';
+import { MESSAGES } from '../src/core/messages.js';
+import { askRecovery, failureText } from '../src/core/recovery.js';
+import type { StepFailure } from '../src/core/runner.js';
 import { redact } from '../src/core/redact.js';
 import { wantsFullscreen } from './fullscreen/wants.js';
 import { jsonSink, noPrompter } from './json.js';
@@ -18,24 +23,43 @@ const runSandbox: typeof import('../src/commands/sandbox.js').runSandbox = async
 
 const VERSION = '0.1.0';
 
-/** Commands that only look (status, sandbox status, maintain report) need no --yes to run without a terminal. */
-function readOnly(args: ParsedArgs): boolean {
-  return args.command === 'status' || (args.command === 'sandbox' && (args.positionals[0] ?? 'status') === 'status') || (args.command === 'maintain' && (args.positionals[0] ?? 'report') === 'report');
-}
-
-async function chooseUi(args: ParsedArgs, signal: AbortSignal): Promise<Ui> {
+/** `onDiagnose`: the plain mode offers "Diagnose this failure" too, and is told which failure the admin picked. */
+async function chooseUi(args: ParsedArgs, signal: AbortSignal, onDiagnose?: (f: StepFailure) => void): Promise<Ui> {
   const f = args.flags;
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (f.json) {
-    if (!f.yes && !f['dry-run'] && !readOnly(args)) throw new WizardError('NOT_A_TTY', '--json mode cannot ask questions.', { hint: 'Add --yes to apply, or --dry-run to only show the plan.' });
+    if (!f.yes && !f['dry-run'] && !isReadOnly(args, false)) throw new WizardError('NOT_A_TTY', MESSAGES.jsonCannotAsk, { hint: MESSAGES.jsonCannotAskHint });
     return { emit: jsonSink(), prompter: noPrompter, signal };
   }
   if (!tty) {
-    if (!f.yes && !f['dry-run'] && !readOnly(args)) throw new WizardError('NOT_A_TTY', 'There is no terminal to ask questions on, so nothing was changed.', { hint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).' });
+    if (!f.yes && !f['dry-run'] && !isReadOnly(args, false)) throw new WizardError('NOT_A_TTY', MESSAGES.noTerminal, { hint: MESSAGES.noTerminalHint });
     return { emit: textSink(), prompter: noPrompter, signal };
   }
   const { clackPrompter, plainSink } = await import('./plain.js');
-  return { emit: plainSink(), prompter: f.yes ? { ...clackPrompter(), confirm: async () => true } : clackPrompter(), signal };
+  if (f.yes) return { emit: plainSink(), prompter: { ...clackPrompter(), confirm: async () => true }, signal };
+  const prompter = clackPrompter();
+  return { emit: plainSink(), prompter, signal, onFailure: askRecovery(prompter, args.command === 'doctor' ? undefined : onDiagnose) };
+}
+
+/** Runs the command; true when it ended ok. */
+async function run(args: ParsedArgs, ui: Ui): Promise<boolean> {
+  switch (args.command) {
+    case 'setup':
+      return (await runSetup(args, ui)).ok;
+    case 'cutover':
+      return (await runCutover(args, ui)).ok;
+    case 'status':
+      await runStatus(args, ui);
+      return true;
+    case 'sandbox':
+      return (await runSandbox(args, ui)).ok;
+    case 'maintain':
+      return (await runMaintain(args, ui)).ok;
+    case 'doctor':
+      return (await runDoctorCommand(args, ui)).ok;
+    default:
+      throw new WizardError('BAD_INPUT', MESSAGES.notAvailable(args.command), { hint: MESSAGES.notAvailableHint });
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -51,54 +75,34 @@ async function main(argv: string[]): Promise<number> {
     args = parseCommandLine(argv);
     if (args.flags.help) {
       process.stdout.write(HELP);
-      return 0;
+      return exitCodeOf(true);
     }
     if (args.flags.version) {
       process.stdout.write(`synapse-pg ${VERSION}\n`);
-      return 0;
+      return exitCodeOf(true);
     }
     if (wantsFullscreen(args)) {
       const parsed = args;
       const { runApp } = await import('./fullscreen/app.js');
       return await runApp(parsed, { abort, argv, version: VERSION, commands: { setup: runSetup, cutover: runCutover, doctor: runDoctorCommand, maintain: runMaintain, status: runStatus, sandbox: runSandbox }, plainUi: () => chooseUi(parsed, abort.signal) });
     }
-    const ui = await chooseUi(args, abort.signal);
-    switch (args.command) {
-      case 'setup': {
-        const r = await runSetup(args, ui);
-        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
-      }
-      case 'cutover': {
-        const r = await runCutover(args, ui);
-        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
-      }
-      case 'status':
-        await runStatus(args, ui);
-        return 0;
-      case 'sandbox':
-        return (await runSandbox(args, ui)).ok ? 0 : 1;
-      case 'maintain': {
-        const r = await runMaintain(args, ui);
-        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
-      }
-      case 'doctor': {
-        const r = await runDoctorCommand(args, ui);
-        return r.ok ? 0 : abort.signal.aborted ? 130 : 1;
-      }
-      default:
-        throw new WizardError('BAD_INPUT', `"${args.command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
-    }
+    let diagnosis: StepFailure | undefined;
+    const ui = await chooseUi(args, abort.signal, (f) => (diagnosis = f));
+    const ok = await run(args, ui);
+    const code = exitCodeOf(ok, abort.signal.aborted);
+    // "Diagnose this failure" was chosen: the doctor gets the failure's text, as the full-screen app does
+    if (diagnosis && !ok && !abort.signal.aborted) await runDoctorCommand({ ...args, command: 'doctor', positionals: [], flags: { ...args.flags, error: failureText(diagnosis) } }, { ...ui, onFailure: undefined });
+    return code;
   } catch (e) {
     const err = toWizardError(e);
     if (args?.flags.json) {
       process.stdout.write(JSON.stringify({ event: 'done', ok: false, message: redact(err.message), hint: err.hint && redact(err.hint), code: err.code }) + '\n');
     } else {
-      process.stderr.write(`synapse-pg: ${redact(err.message)}\n${err.hint ? `What to do: ${redact(err.hint)}\n` : ''}`);
+      process.stderr.write(`synapse-pg: ${redact(err.message)}\n${err.hint ? `${MESSAGES.whatToDo(redact(err.hint))}\n` : ''}`);
       if (err.code === 'INTERNAL' && err.stack) process.stderr.write(redact(err.stack) + '\n');
     }
-    if (err.code === 'CANCELLED') return 130;
-    return err.code === 'BAD_INPUT' || err.code === 'NOT_A_TTY' ? 2 : 1;
+    return exitCodeOfError(err);
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

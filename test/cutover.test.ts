@@ -149,7 +149,10 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
   const session = await hs.login();
   const bodies: string[] = [];
   const ids = new Set<string>();
-  for (const room of hs.rooms) for (const msg of await session.messages(room.roomId)) (bodies.push(msg.body), ids.add(msg.eventId));
+  for (const room of hs.rooms) for (const msg of await session.messages(room.roomId)) {
+    bodies.push(msg.body);
+    ids.add(msg.eventId);
+  }
   assert.equal(bodies.filter((b) => b.startsWith('practice message ')).length, 20);
   for (const id of traffic.sent) assert.ok(ids.has(id), `message ${id} sent during phase 1 is missing`);
   // And it still takes new ones.

@@ -89,7 +89,7 @@ test('a compose file gives the service, its user and the path map', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spgw-compose-'));
   try {
     writeFileSync(join(dir, 'stack.yml'), text);
-    const ctx = { args: { flags: { service: `compose:${dir}/stack.yml:matrix` } }, config: null, exec: createExecutor({ kind: 'docker', container: 'matrix-1' }) } as unknown as DoctorContext;
+    const ctx = { opts: { cutover: { service: { kind: 'compose', file: `${dir}/stack.yml`, service: 'matrix' } } }, config: null, exec: createExecutor({ kind: 'docker', container: 'matrix-1' }) } as unknown as DoctorContext;
     const named = composeDeployment(ctx)!;
     assert.equal(named.service, 'matrix');
     assert.equal(named.exec.toHost('/data/homeserver.yaml'), join(dir, 'synapse/data/homeserver.yaml'));
@@ -123,7 +123,7 @@ test('ownership: a :ro config mount needs only read, the data mount read and wri
     writeFileSync(join(dir, 'compose.yml'), 'services:\n  synapse:\n    image: matrixdotorg/synapse:latest\n    volumes:\n      - ./data:/data\n      - ./conf:/conf:ro\n');
     execFileSync('chown', ['-R', '1234:1234', join(dir, 'data'), join(dir, 'conf')]);
     execFileSync('chmod', ['-R', 'go-rwx', join(dir, 'data'), join(dir, 'conf')]);
-    const ctx = { args: { flags: {} }, config: { files: [{ path: join(dir, 'conf', 'homeserver.yaml'), data: {} }], merged: {} }, exec: createExecutor({ kind: 'docker', container: 'synapse-1' }) } as unknown as DoctorContext;
+    const ctx = { opts: { cutover: {} }, config: { files: [{ path: join(dir, 'conf', 'homeserver.yaml'), data: {} }], merged: {} }, exec: createExecutor({ kind: 'docker', container: 'synapse-1' }) } as unknown as DoctorContext;
     const f = (await composeOwnership.diagnose(ctx))!;
     assert.match(f.evidence, /; needed: read and write for 991:991 \(the image matrixdotorg\/synapse:latest, whose start.py drops to 991:991\), read only on the :ro mounts\.$/);
     assert.deepEqual(f.plan.map((a) => (a.kind === 'command' ? a.argv.join(' ') : a.kind)), [

@@ -16,7 +16,6 @@ test('the flow screen shows each step with its status, the plan with a coloured 
   const { screen, theme } = withScreen(t);
   try {
     const view = new FlowView(screen, theme);
-    view.isAsking = () => true; // a confirm is on screen: the step stays "needs action" until it is answered
     const events: RunnerEvent[] = [
       { event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS, dryRun: false },
       { event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'Find the file Synapse reads.' },

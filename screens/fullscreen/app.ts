@@ -1,10 +1,14 @@
 // The full-screen app: the main menu, a flow screen per command, retry or quit on failure, and the safe pause on Ctrl-C or q.
 import type { ParsedArgs } from '../../src/cli/args.js';
-import type { Ui } from '../../src/commands/ui.js';
+import type { Ui } from '../../src/core/ui.js';
 import { formatArgv } from '../../src/core/argv.js';
 import { toWizardError } from '../../src/core/errors.js';
+import { exitCodeOf } from '../../src/core/exit-code.js';
+import { failureText, RECOVERY_LABELS } from '../../src/core/recovery.js';
+import { MESSAGES } from '../../src/core/messages.js';
 import { redact } from '../../src/core/redact.js';
-import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
+import { detectOptions } from '../../src/commands/detect-options.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
 import { fullscreenPrompter, type DialogHost } from './dialogs.js';
 import { outcomeOf, runPlainFallback } from './fallback.js';
 import { FlowView } from './flow-view.js';
@@ -65,10 +69,10 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       outcome = { kind: 'menu' };
       while (outcome.kind === 'menu') {
         const menu = new MenuView(screen, theme, opts.version);
-        void detectOptionsFor(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
+        void detectOptions(args, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
         const choice = await menu.choose(router, signal);
         menu.destroy();
-        if (choice === 'quit') return 0;
+        if (choice === 'quit') return exitCodeOf(true);
         outcome = await runCommand(choice, true);
       }
     } else {
@@ -88,16 +92,14 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         message: `"${command}" is not available in this version yet: nothing was run and nothing was changed.`,
         options: fromMenu ? [{ value: 'menu', label: 'Back to the menu' }, { value: 'quit', label: 'Quit' }] : [{ value: 'quit', label: 'Quit' }],
       }).catch(() => 'quit' as const);
-      return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: `"${command}" is not available in this version yet.`, hint: 'Run synapse-pg --help for what this version can do.' };
+      return back === 'menu' ? { kind: 'menu' } : { kind: 'finished', ok: false, message: MESSAGES.notAvailable(command), hint: MESSAGES.notAvailableHint };
     }
     const positionals = parent ? [] : args.command === 'menu' ? await subcommand(command, prompter) : args.positionals;
     const flags = parent ? { ...args.flags, error: parent.error } : args.flags;
     if (!positionals) return { kind: 'menu' };
     for (;;) {
       const view = new FlowView(screen, theme, itemLabel(command));
-      view.isAsking = () => prompter.asking;
       host.reserveBottom = (rows) => view.reserve(rows);
-      prompter.onConfirmed = (yes) => view.confirmed(yes);
       const popKeys = router.push((ch, key) => (ch === 'q' ? onInterrupt() : view.handleKey(ch, key)));
       let forced!: () => void;
       let wasForced = false;
@@ -122,8 +124,8 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       const next = await prompter.choose({
         message: r.ok ? `Done: ${r.message}` : `Stopped: ${r.message}${r.hint ? `\nWhat to do: ${r.hint}` : ''}`,
         options: [
-          ...(r.ok ? [] : [{ value: 'retry' as const, label: 'Retry (steps already done are only verified again)' }]),
-          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: 'Diagnose this failure (troubleshooting checks)' }] : []),
+          ...(r.ok ? [] : [{ value: 'retry' as const, label: RECOVERY_LABELS.retry }]),
+          ...(!r.ok && !parent && command !== 'doctor' && opts.commands.doctor ? [{ value: 'diagnose' as const, label: RECOVERY_LABELS.diagnose }] : []),
           ...(parent ? [{ value: 'parent' as const, label: `Back to ${itemLabel(parent.command)}: run it again` }] : []),
           ...(fromMenu ? [{ value: 'menu' as const, label: 'Back to the menu' }] : []),
           { value: 'quit' as const, label: 'Quit' },
@@ -134,7 +136,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       if (next === 'retry') continue;
       if (next === 'parent') return { kind: 'parent' };
       if (next === 'diagnose') {
-        const o = await runCommand('doctor', fromMenu, { command, error: `${r.message}${r.hint ? ` ${r.hint}` : ''}` });
+        const o = await runCommand('doctor', fromMenu, { command, error: failureText(r) });
         if (o.kind === 'parent') continue;
         return o;
       }
@@ -159,14 +161,11 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
         ? 'The step that was running may not have finished; every step checks what is already done when it runs again.'
         : 'Nothing was left half-done: every change is applied whole and verified before the next step.';
       errOut.write(`synapse-pg: ${o.forced ? 'stopped' : 'paused safely'}. ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}${safe}\nTo resume, run: ${formatArgv(['synapse-pg', ...typed])}${args.command === 'menu' ? ' (or synapse-pg for the menu)' : ''}\n`);
-      return 130;
+      return exitCodeOf(false, true);
     }
-    if (o.kind === 'menu' || o.kind === 'parent') return 0;
-    if (o.ok) {
-      streams.output.write(`synapse-pg: ${o.message}\n`);
-      return 0;
-    }
-    errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `What to do: ${o.hint}\n` : ''}`);
-    return 1;
+    if (o.kind === 'menu' || o.kind === 'parent') return exitCodeOf(true);
+    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n`);
+    else errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `${MESSAGES.whatToDo(o.hint)}\n` : ''}`);
+    return exitCodeOf(o.ok);
   }
 }

@@ -17,8 +17,6 @@ export interface DialogHost {
 }
 
 export interface FullscreenPrompter extends Prompter {
-  /** Told when a confirm is answered, so the step list can show "applying". */
-  onConfirmed?: (yes: boolean) => void;
   /** True while a question waits for an answer. */
   readonly asking: boolean;
   /** select(), optionally at the bottom of the screen (the end-of-flow choice, so the result stays visible). */
@@ -108,8 +106,10 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         if (ch === 'n' || ch === 'N') return answer(false, s);
         if (ch === 'q') return host.pause();
         if (key.name === 'enter' || key.name === 'return') return answer(yes, s);
-        if (key.name === 'left' || key.name === 'right' || key.name === 'tab') (yes = !yes), draw();
-        else if (key.name === 'up' || ch === 'k') body.scroll(-1);
+        if (key.name === 'left' || key.name === 'right' || key.name === 'tab') {
+          yes = !yes;
+          draw();
+        } else if (key.name === 'up' || ch === 'k') body.scroll(-1);
         else if (key.name === 'down' || ch === 'j') body.scroll(1);
         else if (key.name === 'pageup') body.scroll(-page);
         else if (key.name === 'pagedown' || ch === ' ') body.scroll(page);
@@ -117,7 +117,6 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
       }, state);
       function answer(v: boolean, s: Settle<boolean>) {
         s.resolve(v);
-        p.onConfirmed?.(v);
       }
     },
 

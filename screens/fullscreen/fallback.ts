@@ -2,7 +2,10 @@
 import * as p from '@clack/prompts';
 import type { ParsedArgs } from '../../src/cli/args.js';
 import { WizardError } from '../../src/core/errors.js';
-import { detect, detectOptionsFor, type MenuCommand } from '../../src/status/detect.js';
+import { exitCodeOf } from '../../src/core/exit-code.js';
+import { MESSAGES } from '../../src/core/messages.js';
+import { detectOptions } from '../../src/commands/detect-options.js';
+import { detect, type MenuCommand } from '../../src/status/detect.js';
 import type { AppOptions, CommandResult } from './app.js';
 import { detectionLines, itemLabel, menuItems, SUBCOMMANDS } from './menu-model.js';
 
@@ -14,18 +17,18 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
       throw new WizardError('NOT_A_TTY', 'The main menu needs a terminal.', { hint: 'Name a command instead, for example synapse-pg setup --dry-run (see synapse-pg --help).' });
     }
     if (refusal !== 'plain mode asked for') errOut.write(`synapse-pg: plain mode, ${refusal}.\n`);
-    const d = await detect(await detectOptionsFor(args, opts.env ?? process.env));
+    const d = await detect(await detectOptions(args, opts.env ?? process.env));
     p.note(detectionLines(d).map(([label, text]) => `${label.padEnd(11)}${text}`).join('\n'), 'Found on this machine');
     const choice = await p.select({
       message: 'What do you want to do?',
       options: [...menuItems(d).map((i) => ({ value: i.command as string, label: i.label, hint: i.suggested ? `suggested: ${i.suggested}` : undefined })), { value: 'quit', label: 'Quit' }],
     });
-    if (p.isCancel(choice) || choice === 'quit') return 0;
+    if (p.isCancel(choice) || choice === 'quit') return exitCodeOf(true);
     command = choice as MenuCommand;
     const actions = SUBCOMMANDS[command];
     if (actions) {
       const action = await p.select({ message: `${itemLabel(command)}: what do you want to do?`, options: actions });
-      if (p.isCancel(action)) return 0;
+      if (p.isCancel(action)) return exitCodeOf(true);
       positionals = [action];
     }
   } else {
@@ -33,11 +36,11 @@ export async function runPlainFallback(args: ParsedArgs, opts: AppOptions, refus
     command = args.command;
   }
   const runner = opts.commands[command];
-  if (!runner) throw new WizardError('BAD_INPUT', `"${command}" is not available in this version yet.`, { hint: 'Run synapse-pg setup, or synapse-pg --help.' });
+  if (!runner) throw new WizardError('BAD_INPUT', MESSAGES.notAvailable(command), { hint: MESSAGES.notAvailableHint });
   const ui = await opts.plainUi();
   let done: CommandResult | undefined;
   const r = await runner({ ...args, command, positionals }, { ...ui, emit: (e) => (e.event === 'done' && (done = e), ui.emit(e)) });
-  return outcomeOf(done, r).ok ? 0 : opts.abort.signal.aborted ? 130 : 1;
+  return exitCodeOf(outcomeOf(done, r).ok, opts.abort.signal.aborted);
 }
 
 /** The command's 'done' event says how it ended; a result with ok/message is the fallback. */

@@ -85,7 +85,9 @@ export class FlowView {
         break;
       case 'plan':
         this.set(e.id, { plan: e.actions });
-        if (!this.dryRun) queueMicrotask(() => this.isAsking() || this.set(e.id, { status: 'applying' }, true));
+        break;
+      case 'step-apply':
+        this.set(e.id, { status: 'applying' });
         break;
       case 'log': {
         const line = e.level === 'error' ? this.t.fg('red', e.message) : e.level === 'warn' ? this.t.fg('yellow', e.message) : esc(e.message);
@@ -128,14 +130,6 @@ export class FlowView {
     this.pendingDraw ??= setTimeout(() => this.draw(), DRAW_MS);
   }
 
-  /** Whether a question is on screen (the app wires it to the prompter). */
-  isAsking: () => boolean = () => false;
-
-  /** A confirm was answered yes: the step now applies. */
-  confirmed(yes: boolean): void {
-    if (yes && this.current) this.set(this.current, { status: 'applying' }, true);
-  }
-
   /** One plain line per step that ran: its last status and message (for the terminal after the full screen closes). */
   summary(): string[] {
     return this.steps.filter((s) => s.status !== 'pending').map((s) => `  ${s.status.padEnd(12)} ${s.title}${s.result ? `: ${s.result.message}` : ''}`);
@@ -155,8 +149,13 @@ export class FlowView {
   handleKey(ch: string | undefined, key: Key): void {
     const i = this.steps.findIndex((s) => s.id === (this.viewed ?? this.current));
     const page = Math.max(1, (this.detail.height as number) - 3);
-    if ((key.name === 'up' || ch === 'k') && i > 0) (this.viewed = this.steps[i - 1]!.id), (this.follow = false), (this.pinned = true);
-    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) (this.viewed = this.steps[i + 1]!.id), (this.follow = false), (this.pinned = true);
+    const view = (id: string) => {
+      this.viewed = id;
+      this.follow = false;
+      this.pinned = true;
+    };
+    if ((key.name === 'up' || ch === 'k') && i > 0) view(this.steps[i - 1]!.id);
+    else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) view(this.steps[i + 1]!.id);
     else if (ch === 'f') this.follow = this.pinned = true;
     else if (key.name === 'pageup') return void ((this.pinned = false), this.detail.scroll(-page), this.screen.render());
     else if (key.name === 'pagedown' || ch === ' ') {

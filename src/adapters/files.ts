@@ -74,6 +74,22 @@ export async function restoreBackup(backup: string, path: string): Promise<void>
   await writeFileAtomic(path, await fs.readFile(backup));
 }
 
+/** A file's text (UTF-8). */
+export async function readText(path: string): Promise<string> {
+  return fs.readFile(path, 'utf8');
+}
+
+/** A file's text, or '' when it cannot be read (missing, no permission). */
+export async function readTextOrEmpty(path: string): Promise<string> {
+  return fs.readFile(path, 'utf8').catch(() => '');
+}
+
+/** Mode (permission bits), owner and group of a file. */
+export async function fileOwnership(path: string): Promise<{ mode: number; uid: number; gid: number }> {
+  const st = await fs.stat(path);
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+}
+
 export async function exists(path: string): Promise<boolean> {
   try {
     await fs.access(path);

@@ -1,57 +1,23 @@
 // `synapse-pg cutover`: turns flags (or the sandbox's state file) into the cutover context and runs the cutover flow.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
-import { createPgAdmin } from '../adapters/pg-admin.js';
+import { createExecutor } from '../adapters/exec.js';
 import type { ParsedArgs } from '../cli/args.js';
-import { findConfigPaths } from '../config/discover.js';
+import { requireConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
-import { registerSecret } from '../core/redact.js';
 import { runFlow, type FlowResult } from '../core/runner.js';
-import { cutoverPaths, type CutoverContext, type CutoverOptions, type PortEngine } from '../cutover/context.js';
+import { cutoverPaths, type CutoverContext, type CutoverOptions } from '../cutover/context.js';
 import { cutoverSteps } from '../cutover/flow.js';
 import { findSqliteVersion, type SwapData } from '../cutover/steps/swap-config.js';
 import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutover/journal.js';
 import { acquireLock } from '../cutover/lock.js';
-import { readSecrets, readState } from '../sandbox/state.js';
-import { parseServiceSpec } from '../synapse/service.js';
-import { setupOptions } from './setup.js';
-import { defaultStateDir } from './sandbox.js';
-import type { Ui } from './ui.js';
-
-/** --engine copy|port-db: the COPY engine by default; synapse_port_db alone as the reference and the fallback. */
-export function portEngine(value: string | undefined): PortEngine {
-  if (value === undefined || value === 'copy') return 'copy';
-  if (value === 'port-db') return 'port-db';
-  throw new WizardError('BAD_INPUT', `--engine "${value}" is not an engine.`, { hint: 'Use --engine copy (COPY, the default) or --engine port-db (synapse_port_db alone).' });
-}
-
-export async function cutoverOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<CutoverOptions> {
-  const f = args.flags;
-  const setup = setupOptions(args, env);
-  let synapseExec = parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec');
-  let service = f.service ? parseServiceSpec(f.service) : undefined;
-  if (f.sandbox) {
-    const stateDir = f['state-dir'] ?? defaultStateDir(env);
-    const state = await readState(stateDir);
-    if (!state) throw new WizardError('BAD_INPUT', `No practice homeserver is set up (no state in ${stateDir}).`, { hint: 'Run synapse-pg sandbox up first (as root on Debian), or pass --state-dir.' });
-    const secrets = await readSecrets(stateDir);
-    if (!state.postgres || !secrets.postgresPassword) throw new WizardError('BAD_INPUT', 'The practice homeserver has no PostgreSQL cluster to move to.', { hint: 'Run synapse-pg sandbox down, then sandbox up again.' });
-    registerSecret(secrets.postgresPassword);
-    if (!args.explicit.has('config')) setup.configPaths = [state.configPathHost];
-    if (!args.explicit.has('synapse-exec')) synapseExec = { kind: 'chroot', dir: state.chrootDir };
-    service ??= { kind: 'synctl' };
-    if (!args.explicit.has('pg-admin')) setup.pgAdmin = { kind: 'url', url: `postgresql://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${state.postgres.port}/postgres` };
-    if (!args.explicit.has('db-port')) setup.dbPort = state.postgres.port;
-    if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
-  }
-  return { setup, engine: portEngine(f.engine), synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
-}
+import { newSetupContext } from '../setup/context.js';
+import { cutoverOptions } from './options.js';
+import type { Ui } from '../core/ui.js';
 
 export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
-  const paths = await findConfigPaths(opts.setup.configPaths, { cwd: opts.setup.cwd, home: opts.setup.home });
-  if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
+  const paths = await requireConfigPaths(opts.setup.configPaths, { cwd: opts.setup.cwd, home: opts.setup.home });
   const config = await loadConfig(paths);
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
   const exec = createExecutor(opts.synapseExec, opts.pathMap);
@@ -91,7 +57,7 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   const ctx: CutoverContext = {
     opts,
     prompter: ui.prompter,
-    setup: { opts: opts.setup, prompter: ui.prompter, createAdmin: (spec) => createPgAdmin(spec), config },
+    setup: { ...newSetupContext(opts.setup, ui.prompter), config },
     exec,
     config,
     sqlitePath: sqlite,
@@ -111,7 +77,7 @@ export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> 
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.setup.admin?.close();
     await release();

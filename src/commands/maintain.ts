@@ -1,46 +1,36 @@
 // `synapse-pg maintain TASK`: turns flags and Synapse's config into the maintenance context and runs that task's steps.
-import { homedir } from 'node:os';
 import { createExecutor } from '../adapters/exec.js';
 import { createPgAdmin } from '../adapters/pg-admin.js';
 import type { ParsedArgs } from '../cli/args.js';
-import { findConfigPaths } from '../config/discover.js';
-import { loadConfig } from '../config/load.js';
+import { requireConfigPaths } from '../config/discover.js';
+import { loadConfig, postgresConnection } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { runFlow, type FlowResult } from '../core/runner.js';
-import { clientBaseUrl } from '../maintain/admin-api.js';
 import type { MaintainContext } from '../maintain/context.js';
 import { createSynapseDb } from '../maintain/db.js';
 import { maintainSteps, TASK_CHOICES, TASK_TITLES } from '../maintain/flows.js';
-import { maintainOptions } from '../maintain/options.js';
 import { createService } from '../synapse/service.js';
-import { cutoverOptions } from './cutover.js';
-import type { Ui } from './ui.js';
-
-const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+import { maintainCommandOptions, runFlags } from './options.js';
+import type { Ui } from '../core/ui.js';
+import { clientBaseUrl } from '../synapse/listener.js';
 
 export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<MaintainContext> {
   // on a terminal, `maintain` alone asks which task; in scripts it is the read-only report
   if (!args.positionals.length && ui.prompter.interactive) {
     args = { ...args, positionals: [await ui.prompter.select({ message: 'Which maintenance task?', options: TASK_CHOICES, initial: 'report' })] };
   }
-  const opts = maintainOptions(args);
-  const f = args.flags;
-  // cutover's options: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
-  const co = await cutoverOptions(args, env);
-  opts.pgAdmin = co.setup.pgAdmin;
-  opts.pgAdminGiven ||= !!f.sandbox;
-  const paths = await findConfigPaths(co.setup.configPaths, { cwd: process.cwd(), home: env.HOME ?? homedir() });
-  if (!paths) throw new WizardError('CONFIG_NOT_FOUND', 'No Synapse config found.', { hint: 'Pass the config Synapse runs with: -c /path/to/homeserver.yaml (repeat for conf.d directories).' });
+  // cutover's options too: --pg-admin, --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver after its cutover)
+  const { maintain: opts, cutover: co } = await maintainCommandOptions(args, env);
+  const paths = await requireConfigPaths(co.setup.configPaths, { cwd: co.setup.cwd, home: co.setup.home });
   const config = await loadConfig(paths);
-  const db = config.database;
-  if (db?.name !== 'psycopg2') {
+  const pg = postgresConnection(config);
+  if (!pg) {
     throw new WizardError('BLOCKED', `Synapse's config (${paths.join(', ')}) does not use PostgreSQL: maintenance works on a PostgreSQL database.`, { hint: 'Move Synapse to PostgreSQL first: synapse-pg cutover.' });
   }
-  const a = db.args as Record<string, unknown>;
-  const password = str(a.password) ?? env.PGPASSWORD ?? '';
+  const password = pg.password ?? env.PGPASSWORD ?? '';
   registerSecret(password);
-  const dbArgs = { host: str(a.host) ?? 'localhost', port: Number(str(a.port) ?? 5432), user: str(a.user) ?? 'synapse_user', password, dbname: str(a.dbname ?? a.database) ?? 'synapse' };
+  const dbArgs = { host: pg.host ?? 'localhost', port: pg.port ?? 5432, user: pg.user ?? 'synapse_user', password, dbname: pg.dbname ?? 'synapse' };
   const baseUrl = opts.synapseUrl ?? clientBaseUrl(config.merged);
   if (!baseUrl) throw new WizardError('CONFIG_CONFLICT', 'The config has no HTTP listener with the "client" resource, so the Admin API cannot be found.', { hint: 'Pass --synapse-url http://127.0.0.1:8008 (where Synapse answers locally).' });
   const exec = createExecutor(co.synapseExec, co.pathMap);
@@ -51,7 +41,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
 export async function runMaintain(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = await newMaintainContext(args, ui);
   try {
-    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], dryRun: !!args.flags['dry-run'], yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal });
+    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], ...runFlags(args), prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.admin?.close();
   }

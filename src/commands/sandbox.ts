@@ -2,18 +2,11 @@
 import type { ParsedArgs } from '../cli/args.js';
 import { WizardError } from '../core/errors.js';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/sandbox.js';
-import type { Ui } from './ui.js';
-
-export const DEFAULT_CHROOT = '/var/cache/synapse-pg/synapse-sid';
-
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SYNAPSE_PG_SANDBOX_STATE ?? '/var/lib/synapse-pg/sandbox';
-}
+import type { Ui } from '../core/ui.js';
+import { sandboxOptions } from './options.js';
 
 export async function runSandbox(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; message: string }> {
-  const action = args.positionals[0] ?? 'status';
-  const stateDir = args.flags['state-dir'] ?? defaultStateDir(env);
-  const chrootDir = args.flags.chroot ?? env.SYNAPSE_CHROOT ?? DEFAULT_CHROOT;
+  const { action, stateDir, chrootDir } = sandboxOptions(args, env);
   const log = (message: string) => ui.emit({ event: 'log', id: `sandbox-${action}`, level: 'info', message });
   const done = (ok: boolean, message: string, hint?: string) => {
     ui.emit({ event: 'done', ok, message, hint });

@@ -1,14 +1,13 @@
 // `synapse-pg status`: where things stand: config, database in use, cutover journal, Synapse running. Read-only.
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { ParsedArgs } from '../cli/args.js';
-import type { RunnerEvent } from '../core/events.js';
 import { journalPath, readJournal, type Journal } from '../cutover/journal.js';
 import { detect, type Detection } from '../status/detect.js';
 import { servingDatabase, type Serving } from '../status/serving.js';
 import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
-import type { Ui } from './ui.js';
+import type { Ui } from '../core/ui.js';
+import { detectOptions } from './detect-options.js';
 
 export interface StatusReport {
   event: 'status';
@@ -22,7 +21,7 @@ export interface StatusReport {
 }
 
 export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<StatusReport> {
-  const d = await detect({ configPaths: args.flags.config, cwd: process.cwd(), home: env.HOME ?? homedir(), env, pgHost: args.flags['db-host'], pgPort: args.flags['db-port'], timeoutMs: 1500 });
+  const d = await detect({ ...(await detectOptions(args, env)), timeoutMs: 1500 });
   const report: StatusReport = { event: 'status', config: d.config, database: d.database, synapse: d.synapse, postgres: d.postgres };
   const paths = d.config && 'paths' in d.config ? d.config.paths : [];
   const first = paths[0];
@@ -64,7 +63,7 @@ function situation(j: Journal, r: StatusReport): string {
 export async function runStatus(args: ParsedArgs, ui: Ui): Promise<StatusReport> {
   const r = await statusReport(args);
   const line = (message: string) => ui.emit({ event: 'log', id: 'status', level: 'info', message });
-  if (args.flags.json) ui.emit(r as unknown as RunnerEvent);
+  if (args.flags.json) ui.emit({ ...r });
   if (!r.config) line('Config: none found (pass -c /path/to/homeserver.yaml).');
   else if ('error' in r.config) line(`Config: cannot be read: ${r.config.error}`);
   else line(`Config: ${r.config.paths.join(', ')}${r.config.databaseFile ? ` (database: in ${r.config.databaseFile})` : ''}`);

@@ -3,6 +3,7 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { WizardError } from '../core/errors.js';
+import { MESSAGES } from '../core/messages.js';
 
 export interface DiscoverEnv {
   cwd: string;
@@ -108,4 +109,11 @@ export async function findConfigPaths(explicit: string[] | undefined, env: Disco
     if (await present(candidate[0])) return expandConfigPaths(candidate);
   }
   return undefined;
+}
+
+/** The config files to use, or CONFIG_NOT_FOUND with the hint every command gives. */
+export async function requireConfigPaths(explicit: string[] | undefined, env: DiscoverEnv): Promise<string[]> {
+  const paths = await findConfigPaths(explicit, env);
+  if (!paths) throw new WizardError('CONFIG_NOT_FOUND', MESSAGES.configNotFound, { hint: MESSAGES.configNotFoundHint });
+  return paths;
 }

@@ -131,3 +131,13 @@ export function sqliteDatabasePath(loaded: LoadedConfig, cwd: string = process.c
   if (typeof file !== 'string' || file === '' || file === ':memory:') return undefined;
   return isAbsolute(file) ? file : resolve(cwd, file);
 }
+
+/** The connection values of a psycopg2 `database:` section, as libpq keys (each undefined where the config leaves it out); undefined when Synapse is not on PostgreSQL. */
+export function postgresConnection(loaded: LoadedConfig | null | undefined): { host?: string; port?: number; user?: string; password?: string; dbname?: string } | undefined {
+  const db = loaded?.database;
+  if (db?.name !== 'psycopg2') return undefined;
+  const a = (isMapping(db.args) ? db.args : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+  const port = str(a.port);
+  return { host: str(a.host), port: port === undefined ? undefined : Number(port), user: str(a.user), password: str(a.password), dbname: str(a.dbname ?? a.database) };
+}

@@ -12,12 +12,16 @@ export type RunnerEvent =
   | { event: 'step-start'; id: string; title: string; why: string }
   | { event: 'check'; id: string; status: 'done' | 'needed' | 'blocked' | 'skip'; message: string }
   | { event: 'plan'; id: string; actions: PlannedAction[] }
+  /** The step's changes are being applied now (after its confirm, if it asked one). */
+  | { event: 'step-apply'; id: string }
   | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }
   | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
   | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }
   | { event: 'finding'; id: string; title: string; evidence: string; cause: string; fix: string; needsSynapseStopped: boolean; fixed: boolean }
   | { event: 'report'; id: string; title: string; unit: 'bytes' | 'count'; bars: ReportBar[]; figures: ReportFigure[] }
-  | { event: 'done'; ok: boolean; message: string; hint?: string };
+  | { event: 'done'; ok: boolean; message: string; hint?: string }
+  /** `status --json`: where things stand, as data (its fields are status's own report). */
+  | ({ event: 'status' } & Record<string, unknown>);
 
 /** One bar of a report's chart (screens draw it; --json passes it on as data). */
 export interface ReportBar {

@@ -1,10 +1,12 @@
-// Runs a flow's steps in order and stops at the first step that is blocked, fails, or cannot be verified.
+// Runs a flow's steps in order: every flow (setup, cutover, maintain, the doctor's fixes) goes through here and nowhere else.
 import { toWizardError, WizardError } from './errors.js';
 import type { EventSink, PlannedAction } from './events.js';
 import type { Prompter } from './prompter.js';
 import { redact } from './redact.js';
 import type { Step, StepContext } from './step.js';
 import { formatPlan } from './plan-text.js';
+import { preflight } from './preflight.js';
+import { MESSAGES } from './messages.js';
 
 export interface RunOptions {
   flowId: string;
@@ -20,6 +22,28 @@ export interface RunOptions {
    * For flows whose checks do not depend on earlier steps having been applied (setup).
    */
   preflight?: boolean;
+  /** A step that fails, is blocked or declined does not stop the flow: the next one runs (the doctor's findings stand alone). */
+  keepGoing?: boolean;
+  /** Asked when a step fails (not blocked, declined or stopped): 'retry' runs it again from its check. */
+  onFailure?: (failure: StepFailure) => Promise<'retry' | 'stop'>;
+  /** Replaces the closing message (and may say ok differently); runs on every way out, also after Ctrl-C. */
+  summarize?: (outcome: FlowOutcome) => Promise<{ ok: boolean; message: string; hint?: string }>;
+}
+
+export interface StepFailure {
+  id: string;
+  title: string;
+  message: string;
+  hint?: string;
+  code: string;
+}
+
+/** Each step's last status in this run, in the runner's words; steps not reached are absent. */
+export interface FlowOutcome {
+  statuses: Map<string, 'done' | 'applied' | 'skipped' | 'failed' | 'planned' | 'declined'>;
+  /** Steps whose apply ran (changed the system), verified or not. */
+  applied: string[];
+  cancelled: boolean;
 }
 
 export interface FlowResult {
@@ -30,135 +54,131 @@ export interface FlowResult {
   applied: string[];
 }
 
+type StepEnd = { stop: false } | { stop: true; message: string; hint?: string; cancelled?: boolean };
+
 export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Promise<FlowResult> {
   const { emit } = opts;
   emit({ event: 'flow', id: opts.flowId, title: opts.title, steps: steps.map((s) => ({ id: s.id, title: s.title })), dryRun: opts.dryRun });
-  const applied: string[] = [];
-  let planned = 0;
-  const finish = (ok: boolean, message: string, hint?: string): FlowResult => {
-    emit({ event: 'done', ok, message: redact(message), hint: hint && redact(hint) });
-    return { ok, message, hint, applied };
+  const outcome: FlowOutcome = { statuses: new Map(), applied: [], cancelled: false };
+  const finish = async (ok: boolean, message: string, hint?: string): Promise<FlowResult> => {
+    const s = opts.summarize ? await opts.summarize(outcome) : { ok, message, hint };
+    emit({ event: 'done', ok: s.ok, message: redact(s.message), hint: s.hint && redact(s.hint) });
+    return { ok: s.ok, message: s.message, hint: s.hint, applied: outcome.applied };
   };
 
   if (opts.preflight && !opts.dryRun) {
-    const blocked = await preflight(steps, ctx, opts);
+    const blocked = await preflight(steps, ctx, { ...opts, contextFor: (id) => stepContext(id, opts) });
     if (blocked.length) {
       const hint = blocked.map((b) => b.hint).filter(Boolean).join(' ');
       return finish(false, `Nothing was changed: ${blocked.map((b) => b.message).join(' ')}`, hint || undefined);
     }
   }
 
+  let stopped: { message: string; hint?: string } | undefined;
   for (const step of steps) {
-    if (opts.signal.aborted) return finish(false, 'Stopped at your request before: ' + step.title + '. Nothing was left half-done.', 'Run the same command again to continue where it stopped.');
-    const sc = stepContext(step.id, opts);
-    emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
-    try {
-      const check = await step.check(ctx, sc);
-      emit({ event: 'check', id: step.id, status: check.status, message: redact(check.message) });
-      if (check.status === 'skip') {
-        emit({ event: 'step', id: step.id, status: 'skipped', message: redact(check.message) });
-        continue;
-      }
-      if (check.status === 'blocked') {
-        emit({ event: 'step', id: step.id, status: 'failed', message: redact(check.message), hint: check.hint && redact(check.hint), code: check.code ?? 'BLOCKED' });
-        return finish(false, `${step.title}: ${check.message}`, check.hint);
-      }
-      if (check.status === 'needed') {
-        const actions = check.plan.map(redactAction);
-        emit({ event: 'plan', id: step.id, actions });
-        if (opts.dryRun) {
-          planned++;
-          emit({ event: 'step', id: step.id, status: 'planned', message: redact(check.message) });
-          continue;
-        }
-        if (check.confirm && !opts.yes) {
-          if (!opts.prompter.interactive) {
-            throw new WizardError('NOT_A_TTY', `${step.title} needs your confirmation, but there is no terminal to ask on.`, {
-              hint: 'Run it in a terminal, or pass --yes to apply without asking (use --dry-run first to see what would change).',
-            });
-          }
-          const yes = await opts.prompter.confirm({ message: check.confirm, details: formatPlan(actions) });
-          if (!yes) {
-            emit({ event: 'step', id: step.id, status: 'skipped', message: 'You declined; nothing was changed by this step.' });
-            return finish(false, `Stopped: you declined "${step.title}". The steps before it are done and verified; nothing after it was run.`, 'Run the same command again when you are ready.');
-          }
-        }
-        const message = await step.apply(ctx, sc);
-        applied.push(step.id);
-        const v = await step.verify(ctx, sc);
-        if (!v.ok) {
-          emit({ event: 'step', id: step.id, status: 'failed', message: redact(`Applied, but not verified: ${v.message}`), hint: v.hint && redact(v.hint), code: 'UNVERIFIED' });
-          return finish(false, `${step.title} could not be verified: ${v.message}`, v.hint);
-        }
-        emit({ event: 'step', id: step.id, status: 'applied', message: redact(`${message} Verified: ${v.message}`) });
-        continue;
-      }
-      if (opts.dryRun && planned > 0) {
-        // its proof may need what earlier planned steps would create (a role to log in as)
-        emit({ event: 'step', id: step.id, status: 'done', message: redact(`${check.message} (Proven after the planned steps are applied.)`) });
-        continue;
-      }
-      // done: prove it anyway, so nothing proceeds on an unverified step
-      const v = await step.verify(ctx, sc);
-      if (!v.ok) {
-        emit({ event: 'step', id: step.id, status: 'failed', message: redact(`Looked done, but not verified: ${v.message}`), hint: v.hint && redact(v.hint), code: 'UNVERIFIED' });
-        return finish(false, `${step.title} could not be verified: ${v.message}`, v.hint);
-      }
-      emit({ event: 'step', id: step.id, status: 'done', message: redact(`${check.message} Verified: ${v.message}`) });
-    } catch (e) {
-      const err = toWizardError(e);
-      if (err.code === 'CANCELLED' || opts.signal.aborted) {
-        emit({ event: 'step', id: step.id, status: 'failed', message: 'Stopped at your request.', code: 'CANCELLED' });
-        return finish(false, `Stopped at your request during: ${step.title}.`, 'Every file edit is atomic, so nothing is half-written. Run the same command again to continue.');
-      }
-      emit({ event: 'step', id: step.id, status: 'failed', message: redact(err.message), hint: err.hint && redact(err.hint), code: err.code });
-      return finish(false, `${step.title}: ${err.message}`, err.hint);
+    if (opts.signal.aborted) {
+      outcome.cancelled = true;
+      return finish(false, MESSAGES.stoppedBefore(step.title), MESSAGES.runAgain);
     }
+    let end: StepEnd;
+    for (;;) {
+      end = await runStep(step, ctx, opts, outcome);
+      const status = outcome.statuses.get(step.id);
+      if (!end.stop || end.cancelled || status !== 'failed' || !opts.onFailure) break;
+      const failure = lastFailure.get(outcome);
+      if (!failure || (await opts.onFailure(failure)) !== 'retry') break;
+    }
+    if (end.stop && end.cancelled) {
+      outcome.cancelled = true;
+      return finish(false, end.message, end.hint);
+    }
+    if (end.stop && !opts.keepGoing) return finish(false, end.message, end.hint);
+    if (end.stop) stopped ??= end;
   }
+  if (stopped) return finish(false, stopped.message, stopped.hint);
+  const planned = [...outcome.statuses.values()].filter((s) => s === 'planned').length;
   if (opts.dryRun) return finish(true, planned ? `Dry run: nothing was changed. ${planned} step(s) would change the system, as shown above.` : 'Dry run: nothing was changed, and nothing needs to be.');
-  return finish(true, applied.length ? `All steps verified (${applied.length} applied, ${steps.length - applied.length} already done or skipped).` : 'Everything was already in place; all steps verified, nothing changed.');
+  const n = outcome.applied.length;
+  return finish(true, n ? `All steps verified (${n} applied, ${steps.length - n} already done or skipped).` : 'Everything was already in place; all steps verified, nothing changed.');
 }
 
-/** Every check, read-only, before anything is applied; returns what is blocked (and emits those steps as failed). */
-async function preflight<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Promise<{ message: string; hint?: string }[]> {
-  const out: { message: string; hint?: string }[] = [];
-  for (const step of steps) {
-    const sc = stepContext(step.id, opts);
-    let message: string | undefined;
-    let hint: string | undefined;
-    let code = 'BLOCKED';
-    let thrown = false;
-    try {
-      const c = await step.check(ctx, sc);
-      if (c.status === 'blocked') {
-        message = c.message;
-        hint = c.hint;
-        code = c.code ?? code;
-      }
-    } catch (e) {
-      const err = toWizardError(e);
-      if (err.code === 'CANCELLED' || err.code === 'NOT_A_TTY') throw err;
-      message = err.message;
-      hint = err.hint;
-      code = err.code;
-      thrown = true;
+const lastFailure = new WeakMap<FlowOutcome, StepFailure>();
+
+/** One step: check, then (confirmed) apply and verify, or verify what is already done; every state is announced as an event. */
+async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome): Promise<StepEnd> {
+  const { emit } = opts;
+  const sc = stepContext(step.id, opts);
+  const set = (status: Parameters<FlowOutcome['statuses']['set']>[1]) => outcome.statuses.set(step.id, status);
+  const fail = (message: string, hint: string | undefined, code: string, flowMessage: string): StepEnd => {
+    emit({ event: 'step', id: step.id, status: 'failed', message: redact(message), hint: hint && redact(hint), code });
+    set('failed');
+    lastFailure.set(outcome, { id: step.id, title: step.title, message, hint, code });
+    return { stop: true, message: flowMessage, hint };
+  };
+  emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
+  try {
+    await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
+    const check = await step.check(ctx, sc);
+    emit({ event: 'check', id: step.id, status: check.status, message: redact(check.message) });
+    if (check.status === 'skip') {
+      emit({ event: 'step', id: step.id, status: 'skipped', message: redact(check.message) });
+      set('skipped');
+      return { stop: false };
     }
-    if (message === undefined) continue;
-    emit(opts, step, message, hint, code);
-    out.push({ message: `${step.title}: ${message}`, hint });
-    // later checks cannot be trusted without what this one should have found out
-    if (thrown || step.prerequisite) break;
+    if (check.status === 'blocked') return fail(check.message, check.hint, check.code ?? 'BLOCKED', `${step.title}: ${check.message}`);
+    if (check.status === 'needed') {
+      const actions = check.plan.map(redactAction);
+      emit({ event: 'plan', id: step.id, actions });
+      if (opts.dryRun) {
+        emit({ event: 'step', id: step.id, status: 'planned', message: redact(check.message) });
+        set('planned');
+        return { stop: false };
+      }
+      if (check.confirm && !opts.yes) {
+        if (!opts.prompter.interactive) {
+          throw new WizardError('NOT_A_TTY', `${step.title} needs your confirmation, but there is no terminal to ask on.`, {
+            hint: 'Run it in a terminal, or pass --yes to apply without asking (use --dry-run first to see what would change).',
+          });
+        }
+        if (!(await opts.prompter.confirm({ message: check.confirm, details: formatPlan(actions) }))) {
+          emit({ event: 'step', id: step.id, status: 'skipped', message: step.declined ?? MESSAGES.declined });
+          set('declined');
+          return { stop: true, message: MESSAGES.declinedFlow(step.title), hint: MESSAGES.runAgainWhenReady };
+        }
+      }
+      emit({ event: 'step-apply', id: step.id });
+      const message = await step.apply(ctx, sc);
+      outcome.applied.push(step.id);
+      set('applied');
+      const v = await step.verify(ctx, sc);
+      if (!v.ok) return fail(`Applied, but not verified: ${v.message}`, v.hint, 'UNVERIFIED', `${step.title} could not be verified: ${v.message}`);
+      emit({ event: 'step', id: step.id, status: 'applied', message: redact(`${message} Verified: ${v.message}`) });
+      return { stop: false };
+    }
+    if (opts.dryRun && [...outcome.statuses.values()].includes('planned')) {
+      // its proof may need what earlier planned steps would create (a role to log in as)
+      emit({ event: 'step', id: step.id, status: 'done', message: redact(`${check.message} (Proven after the planned steps are applied.)`) });
+      set('done');
+      return { stop: false };
+    }
+    // done: prove it anyway, so nothing proceeds on an unverified step
+    const v = await step.verify(ctx, sc);
+    if (!v.ok) return fail(`Looked done, but not verified: ${v.message}`, v.hint, 'UNVERIFIED', `${step.title} could not be verified: ${v.message}`);
+    emit({ event: 'step', id: step.id, status: 'done', message: redact(`${check.message} Verified: ${v.message}`) });
+    set('done');
+    return { stop: false };
+  } catch (e) {
+    const err = toWizardError(e);
+    if (err.code === 'CANCELLED' || opts.signal.aborted) {
+      emit({ event: 'step', id: step.id, status: 'failed', message: 'Stopped at your request.', code: 'CANCELLED' });
+      set('failed');
+      return { stop: true, cancelled: true, message: MESSAGES.stoppedDuring(step.title), hint: MESSAGES.atomicRunAgain };
+    }
+    return fail(err.message, err.hint, err.code, `${step.title}: ${err.message}`);
   }
-  return out;
 }
 
-function emit<C>(opts: RunOptions, step: Step<C>, message: string, hint: string | undefined, code: string) {
-  opts.emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
-  opts.emit({ event: 'check', id: step.id, status: 'blocked', message: redact(message) });
-  opts.emit({ event: 'step', id: step.id, status: 'failed', message: redact(message), hint: hint && redact(hint), code });
-}
-
-function stepContext(id: string, opts: RunOptions): StepContext {
+export function stepContext(id: string, opts: Pick<RunOptions, 'dryRun' | 'signal' | 'emit'>): StepContext {
   return {
     dryRun: opts.dryRun,
     signal: opts.signal,

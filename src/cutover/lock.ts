@@ -1,16 +1,8 @@
 // One cutover at a time per config: a lock file holding the wizard's pid; a lock whose process is gone (SIGKILL) is taken over.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive as alive } from '../adapters/process.js';
 import { WizardError } from '../core/errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function acquireLock(workDir: string): Promise<() => Promise<void>> {
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 });

@@ -1,19 +1,16 @@
 // What every diagnosis may look at: the merged Synapse config, Synapse's own connection, a superuser connection, error texts.
-import { promises as fs } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { PgAdmin } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import { createExecutor, type Executor } from '../adapters/exec.js';
-import type { ParsedArgs } from '../cli/args.js';
-import { cutoverOptions } from '../commands/cutover.js';
-import { newSetupContext } from '../commands/setup.js';
-import type { Ui } from '../commands/ui.js';
+import type { Ui } from '../core/ui.js';
 import { findConfigPaths } from '../config/discover.js';
-import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
+import { loadConfig, postgresConnection, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
 import { toWizardError, WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
-import type { SetupContext } from '../setup/context.js';
+import { quietStepContext } from '../core/step.js';
+import type { CutoverOptions } from '../cutover/context.js';
+import { newSetupContext, type SetupContext } from '../setup/context.js';
 import { pgAdmin } from '../setup/steps/pg-admin.js';
 import { lastFailedStart } from './synapse-log.js';
 import { createService, type SynapseService } from '../synapse/service.js';
@@ -21,12 +18,16 @@ import { createService, type SynapseService } from '../synapse/service.js';
 export interface DoctorOptions {
   dryRun: boolean;
   yes: boolean;
+  /** cutover's options: the setup flags, where Synapse's tools run and how it is stopped and started (--sandbox applied). */
+  cutover: CutoverOptions;
   /** --allow-unsafe-locale: fix a wrong COLLATE/CTYPE by setting allow_unsafe_locale instead of recreating the database. */
   unsafeLocale: boolean;
   /** Lines of --error TEXT and --log FILE. */
   errorLines: string[];
   /** Whether a way to run Synapse was named (--service, --synapse-exec): then the doctor may stop and start it. */
   serviceGiven: boolean;
+  /** --ca-file: the CA that signed the OIDC provider's certificate. */
+  caFile?: string;
 }
 
 export interface DoctorContext {
@@ -46,8 +47,6 @@ export interface DoctorContext {
   service?: SynapseService;
   /** The Synapse log whose last, failed start supplied the error lines (when no --error/--log was given). */
   logSource?: string;
-  /** The command line as given (diagnoses with their own flags read them here: --ca-file, --service compose:...). */
-  args?: ParsedArgs;
 }
 
 export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {
@@ -61,34 +60,14 @@ export function synapseArgs(ctx: DoctorContext): SynapseDbArgs | undefined {
   return { host: t.host, port: t.port, user: t.user, password: t.password, dbname: t.dbname };
 }
 
-const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
-
-async function errorLines(args: ParsedArgs): Promise<string[]> {
-  const out: string[] = [];
-  const e = (args.flags as Record<string, unknown>).error;
-  if (typeof e === 'string') out.push(...e.split(/\r?\n/));
-  const log = (args.flags as Record<string, unknown>).log;
-  if (typeof log === 'string') {
-    try {
-      out.push(...(await fs.readFile(log, 'utf8')).split(/\r?\n/));
-    } catch (err) {
-      throw new WizardError('BAD_INPUT', `--log ${log}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'Pass the Synapse log (homeserver.log) or the port log as it is on disk.' });
-    }
-  }
-  return out.filter((l) => l.trim() !== '');
-}
-
-export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
-  // cutover's options: the setup flags plus --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver's state)
-  const co = await cutoverOptions(args, env);
+export async function newDoctorContext(opts: DoctorOptions, ui: Ui): Promise<DoctorContext> {
+  const co = opts.cutover;
   const so = co.setup;
-  const setup = newSetupContext(so, ui);
-  const extra = args.positionals;
-  if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [--allow-unsafe-locale] [--error TEXT] [--log FILE]' });
+  const setup = newSetupContext(so, ui.prompter);
   let configError: WizardError | undefined;
   let config: LoadedConfig | null = null;
   try {
-    const paths = await findConfigPaths(so.configPaths, { cwd: so.cwd, home: env.HOME ?? homedir() });
+    const paths = await findConfigPaths(so.configPaths, { cwd: so.cwd, home: so.home });
     config = paths ? await loadConfig(paths) : null;
   } catch (e) {
     // an unreadable config is itself a finding; the checks that do not need it still run
@@ -96,16 +75,15 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
     if (configError.code === 'BAD_INPUT') throw configError;
   }
   setup.config = config;
-  const db = config?.database;
-  const onPostgres = db?.name === 'psycopg2';
-  const a = (onPostgres ? db!.args : {}) as Record<string, unknown>;
+  const pg = postgresConnection(config);
+  const onPostgres = pg !== undefined;
   const target = {
-    host: str(a.host) ?? (onPostgres ? '' : so.dbHost),
+    host: pg ? pg.host ?? '' : so.dbHost,
     // libpq's default when database.args has no port, as Synapse connects
-    port: Number(str(a.port) ?? (onPostgres ? 5432 : so.dbPort)),
-    user: str(a.user) ?? so.dbUser,
-    dbname: str(a.dbname ?? a.database) ?? so.dbName,
-    password: onPostgres ? str(a.password) : undefined,
+    port: pg ? pg.port ?? 5432 : so.dbPort,
+    user: pg?.user ?? so.dbUser,
+    dbname: pg?.dbname ?? so.dbName,
+    password: pg?.password,
   };
   registerSecret(target.password);
   // setup's steps read these
@@ -117,28 +95,25 @@ export async function newDoctorContext(args: ParsedArgs, ui: Ui, env: NodeJS.Pro
   setup.passwordSource = 'config';
   let adminError: string | undefined;
   try {
-    const c = await pgAdmin.check(setup, { dryRun: true, signal: ui.signal, log: () => undefined, progress: () => undefined });
+    const c = await pgAdmin.check(setup, quietStepContext(ui.signal));
     if (c.status === 'blocked') adminError = c.message + (c.hint ? ` ${c.hint}` : '');
   } catch (e) {
     const err = toWizardError(e);
     adminError = err.message + (err.hint ? ` ${err.hint}` : '');
   }
-  const f = args.flags;
   const exec = createExecutor(co.synapseExec, co.pathMap);
-  const serviceGiven = co.service !== undefined || f['synapse-exec'] !== undefined;
   const spec = co.service ?? { kind: 'synctl' as const };
   let service: SynapseService | undefined;
   const main = config?.files[0]?.path;
   if (spec.kind !== 'synctl' || main) service = createService(spec, { exec, configPath: main });
-  const opts: DoctorOptions = { dryRun: !!f['dry-run'], yes: !!f.yes, unsafeLocale: !!f['allow-unsafe-locale'], errorLines: await errorLines(args), serviceGiven };
   // Synapse resolves a relative SQLite path against its working directory; the config's directory is the usual one.
   const inside = config && !onPostgres ? sqliteDatabasePath(config, main ? exec.toInside(dirname(main)) : so.cwd) : undefined;
   const sqlitePath = inside && exec.target.kind !== 'local' ? exec.toHost(inside) ?? inside : inside;
-  const ctx: DoctorContext = { opts, setup, config, configError, target, onPostgres, sqlitePath, adminError, exec, service, args };
-  if (!opts.errorLines.length) {
+  const ctx: DoctorContext = { opts: { ...opts, errorLines: [...opts.errorLines] }, setup, config, configError, target, onPostgres, sqlitePath, adminError, exec, service };
+  if (!ctx.opts.errorLines.length) {
     const failed = await lastFailedStart(ctx).catch(() => undefined);
     if (failed) {
-      opts.errorLines = failed.lines;
+      ctx.opts.errorLines = failed.lines;
       ctx.logSource = failed.path;
     }
   }

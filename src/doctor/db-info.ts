@@ -26,8 +26,3 @@ export async function rowCounts(ctx: DoctorContext, db: string): Promise<Record<
   const rows = await admin.query<{ t: string; n: string }>(sql, db);
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
 }
-
-export async function roleExists(ctx: DoctorContext): Promise<boolean> {
-  const r = await requireDoctorAdmin(ctx).query(`SELECT 1 FROM pg_roles WHERE rolname = ${quoteLiteral(ctx.target.user)}`);
-  return r.length > 0;
-}

@@ -3,6 +3,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DoctorContext } from './context.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
@@ -29,7 +30,7 @@ export const diskSpace: Diagnosis = {
   id: 'disk-space',
   rank: 75,
   title: 'Not enough free disk space for the port',
-  patterns: [/No space left on device/, /could not extend file/],
+  patterns: ERROR_TEXTS.diskFull,
   canCheck: (ctx) => !ctx.onPostgres && !!ctx.sqlitePath && existsSync(ctx.sqlitePath) && !ctx.adminError,
   async diagnose(ctx) {
     const lack = await needs(ctx);

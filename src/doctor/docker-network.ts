@@ -9,10 +9,11 @@ import { restartArgv, restartPostgres } from './pg-restart.js';
 import { listensOn, localAddresses } from './listen-address.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis } from './types.js';
+import { DOCKER_NO_HBA_ENTRY, ERROR_TEXTS } from '../synapse/known-errors.js';
+import { WizardError } from '../core/errors.js';
 
 export const DOCKER_NETWORKS = '172.16.0.0/12';
 const DOCKER_ADDR = /^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/;
-const NO_ENTRY = /no pg_hba\.conf entry for host "(172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)"/;
 
 async function plan(ctx: DoctorContext) {
   const file = ctx.setup.server!.hbaFile;
@@ -32,9 +33,9 @@ export const dockerNetwork: Diagnosis = {
   id: 'docker-network',
   rank: 25,
   title: "pg_hba.conf does not accept Synapse from Docker's networks",
-  patterns: [NO_ENTRY],
+  patterns: ERROR_TEXTS.dockerNoHbaEntry,
   async diagnose(ctx) {
-    const fromText = matchingLines(ctx, [NO_ENTRY]).map((l) => NO_ENTRY.exec(l)![1]!);
+    const fromText = matchingLines(ctx, ERROR_TEXTS.dockerNoHbaEntry).map((l) => DOCKER_NO_HBA_ENTRY.exec(l)![1]!);
     const configured = DOCKER_ADDR.test(ctx.target.host) ? [ctx.target.host] : [];
     const seen = [...fromText, ...configured];
     if (!seen.length || !ctx.setup.server) return undefined;
@@ -72,7 +73,7 @@ export const dockerNetwork: Diagnosis = {
       },
       verify: async () => {
         const rows = await requireDoctorAdmin(ctx).query(`SELECT 1 FROM pg_hba_file_rules WHERE address = '172.16.0.0' AND netmask = '255.240.0.0' AND error IS NULL`);
-        if (!rows.length) throw new Error('pg_hba_file_rules shows no line for 172.16.0.0/12 after the reload');
+        if (!rows.length) throw new WizardError('UNVERIFIED', 'pg_hba_file_rules shows no line for 172.16.0.0/12 after the reload');
         return 'pg_hba_file_rules shows the line for 172.16.0.0/12.';
       },
     };

@@ -6,12 +6,13 @@ import { createDatabaseSql } from '../setup/steps/create-database.js';
 import { requireDoctorAdmin } from './context.js';
 import { dbRow, rowCounts } from './db-info.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 export const initialisedTarget: Diagnosis = {
   id: 'port-target-not-empty',
   rank: 58,
   title: 'The database to port into is not empty',
-  patterns: [/duplicate key value violates unique constraint/, /violates foreign key constraint "event_edges_event_id_fkey"/],
+  patterns: ERROR_TEXTS.targetNotEmpty,
   canCheck: (ctx) => !ctx.onPostgres && !!ctx.config && !ctx.adminError,
   async diagnose(ctx) {
     // Only while Synapse still runs on SQLite: on PostgreSQL this database is the live one.

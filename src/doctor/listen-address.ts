@@ -8,6 +8,8 @@ import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import { tryLogin } from './login.js';
 import { restartArgv, restartPostgres } from './pg-restart.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
+import { WizardError } from '../core/errors.js';
 
 export function localAddresses(): Set<string> {
   return new Set(Object.values(networkInterfaces()).flat().map((i) => i?.address ?? '').filter(Boolean));
@@ -29,7 +31,7 @@ export const listenAddress: Diagnosis = {
   id: 'listen-addresses',
   rank: 20,
   title: "PostgreSQL does not listen on the address Synapse connects to",
-  patterns: [/Connection refused/, /could not connect to server/, /could not translate host name/, /No route to host/],
+  patterns: ERROR_TEXTS.unreachable,
   async diagnose(ctx) {
     const login = await tryLogin(ctx);
     if (login.ok !== false || login.error.code !== 'PG_UNREACHABLE') return undefined;
@@ -76,7 +78,7 @@ export const listenAddress: Diagnosis = {
         return `Set listen_addresses to '${wanted}'. ${await restartPostgres(ctx)}`;
       },
       verify: async () => {
-        for (const a of missing) if (!(await portOpen(a, port, 3000))) throw new Error(`nothing accepts connections on ${a}:${port} after the restart`);
+        for (const a of missing) if (!(await portOpen(a, port, 3000))) throw new WizardError('UNVERIFIED', `nothing accepts connections on ${a}:${port} after the restart`);
         return `PostgreSQL now accepts TCP connections on ${missing.map((a) => `${a}:${port}`).join(', ')}.`;
       },
     };

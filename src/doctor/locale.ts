@@ -5,6 +5,7 @@ import type { DoctorContext } from './context.js';
 import { dbRow } from './db-info.js';
 import { recreateDatabase, recreateNames, recreatePlan } from './recreate.js';
 import type { Diagnosis, Finding } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 export const UNSAFE_LOCALE_RISK =
   "With allow_unsafe_locale Synapse sorts and indexes text with the database's locale. When the C library's locale data changes (an OS upgrade), existing indexes no longer match: unique constraints stop holding and lookups miss rows, silently, until every index is rebuilt (REINDEX DATABASE). That is why Synapse refuses it by default.";
@@ -15,7 +16,7 @@ export const databaseLocale: Diagnosis = {
   id: 'database-locale',
   rank: 50,
   title: "The database's encoding or locale is not what Synapse needs",
-  patterns: [/Database is incorrectly configured/, /Database has incorrect (collation|ctype|encoding)/, /'(COLLATE|CTYPE)' is set to/, /incorrect encoding: .* instead of 'UTF8'/],
+  patterns: ERROR_TEXTS.locale,
   async diagnose(ctx) {
     if (!ctx.onPostgres) return undefined;
     const row = await dbRow(ctx);

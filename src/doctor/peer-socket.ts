@@ -4,6 +4,7 @@ import { applyDatabaseEdit, planDatabaseEdit } from './config-edit.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import { loginProof } from './login.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 interface Rule {
   line_number: number;
@@ -23,7 +24,7 @@ export const peerSocket: Diagnosis = {
   id: 'peer-socket',
   rank: 45,
   title: 'Synapse connects through the Unix socket, where peer authentication fails',
-  patterns: [/Peer authentication failed for user/],
+  patterns: ERROR_TEXTS.peerFailed,
   async diagnose(ctx) {
     const host = ctx.target.host;
     if (!ctx.onPostgres || (host && !host.startsWith('/')) || ctx.target.password === undefined) return undefined;

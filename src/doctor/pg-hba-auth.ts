@@ -1,20 +1,20 @@
 // FAILURES 1 (and "no pg_hba.conf entry"): an ident/peer/reject line matches Synapse's TCP login first; setup's pg-hba step inserts the password line before it.
+import { quietStepContext } from '../core/step.js';
 import { pgHba } from '../setup/steps/pg-hba.js';
-import type { DoctorContext } from './context.js';
 import { loginProof, tryLogin } from './login.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
-const quiet = (ctx: DoctorContext) => ({ dryRun: true, signal: new AbortController().signal, log: () => undefined, progress: () => undefined });
 
 export const pgHbaAuth: Diagnosis = {
   id: 'pg-hba-auth',
   rank: 40,
   title: "pg_hba.conf does not let Synapse log in with its password",
-  patterns: [/Ident authentication failed for user/, /no pg_hba\.conf entry for host "(?!172\.(1[6-9]|2\d|3[01])\.)/],
+  patterns: ERROR_TEXTS.hbaRejected,
   async diagnose(ctx) {
     if (!ctx.onPostgres || !ctx.target.host || ctx.target.host.startsWith('/') || ctx.target.password === undefined) return undefined;
     ctx.setup.opts.dbHost = ctx.target.host;
-    const c = await pgHba.check(ctx.setup, quiet(ctx));
+    const c = await pgHba.check(ctx.setup, quietStepContext());
     if (c.status === 'blocked') {
       // pg_hba.conf cannot be planned here (not root, a remote server): still say so when the login itself is refused by it
       const login = await tryLogin(ctx);

@@ -2,12 +2,13 @@
 import { MIN_PG_VERSION_NUM } from '../setup/steps/pg-admin.js';
 import { tryLogin } from './login.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 export const pgVersion: Diagnosis = {
   id: 'pg-too-old',
   rank: 10,
   title: 'PostgreSQL older than 14',
-  patterns: [/Synapse requires PostgreSQL 1\d or above/],
+  patterns: ERROR_TEXTS.pgTooOld,
   async diagnose(ctx) {
     const r = await tryLogin(ctx);
     if (r.ok !== true) return undefined;

@@ -1,28 +1,16 @@
 // FAILURES 4 and 3: the role Synapse logs in as is missing, or its password is not the one in database.args.
-import { quoteIdent, quoteLiteral } from '../pg/identifiers.js';
-import { scramVerifier, md5Verifier, verifierMatches } from '../pg/scram.js';
+import { rolePasswordSql, roleRow, shownRolePasswordSql } from '../pg/role.js';
+import { verifierMatches } from '../pg/scram.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import { loginProof } from './login.js';
 import type { Diagnosis, Finding } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
-interface RoleRow {
-  rolcanlogin: boolean;
-  rolpassword: string | null;
-}
+const role = (ctx: DoctorContext) => roleRow(requireDoctorAdmin(ctx), ctx.target.user);
 
-async function role(ctx: DoctorContext): Promise<RoleRow | undefined> {
-  const [r] = await requireDoctorAdmin(ctx).query<RoleRow>(`SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = ${quoteLiteral(ctx.target.user)}`);
-  return r;
-}
+const passwordSql = (verb: 'CREATE' | 'ALTER', ctx: DoctorContext) => rolePasswordSql(verb, ctx.target.user, ctx.target.password!, ctx.setup.server?.passwordEncryption);
 
-function verifier(ctx: DoctorContext): string {
-  const pw = ctx.target.password!;
-  return ctx.setup.server?.passwordEncryption === 'md5' ? md5Verifier(pw, ctx.target.user) : scramVerifier(pw);
-}
-
-function shown(verb: string, ctx: DoctorContext): string {
-  return `${verb} ROLE ${quoteIdent(ctx.target.user)} LOGIN PASSWORD '<verifier of the password in database.args, computed by the doctor>'`;
-}
+const shown = (verb: 'CREATE' | 'ALTER', ctx: DoctorContext) => shownRolePasswordSql(verb, ctx.target.user, 'verifier of the password in database.args, computed by the doctor');
 
 export const roleMissing: Diagnosis = {
   id: 'role-missing',
@@ -41,7 +29,7 @@ export const roleMissing: Diagnosis = {
       needsSynapseStopped: false,
       plan: [{ kind: 'sql', sql: shown('CREATE', ctx) }],
       apply: async () => {
-        await requireDoctorAdmin(ctx).exec(`CREATE ROLE ${quoteIdent(ctx.target.user)} LOGIN PASSWORD ${quoteLiteral(verifier(ctx))}`);
+        await requireDoctorAdmin(ctx).exec(passwordSql('CREATE', ctx));
         return `Created role ${ctx.target.user}.`;
       },
     };
@@ -54,7 +42,7 @@ export const rolePassword: Diagnosis = {
   id: 'role-password',
   rank: 35,
   title: "The role's password is not the one in database.args",
-  patterns: [/password authentication failed for user/],
+  patterns: ERROR_TEXTS.passwordFailed,
   async diagnose(ctx) {
     if (!ctx.onPostgres || ctx.target.password === undefined) return undefined;
     const r = await role(ctx);
@@ -70,7 +58,7 @@ export const rolePassword: Diagnosis = {
       needsSynapseStopped: false,
       plan: [{ kind: 'sql', sql: shown('ALTER', ctx) }],
       apply: async () => {
-        await requireDoctorAdmin(ctx).exec(`ALTER ROLE ${quoteIdent(ctx.target.user)} LOGIN PASSWORD ${quoteLiteral(verifier(ctx))}`);
+        await requireDoctorAdmin(ctx).exec(passwordSql('ALTER', ctx));
         return `Set the password of ${ctx.target.user} from database.args.`;
       },
       verify: () => loginProof(ctx),

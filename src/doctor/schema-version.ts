@@ -6,6 +6,7 @@ import { formatArgv } from '../adapters/exec.js';
 import { WizardError } from '../core/errors.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 const ASK = ['python3', '-c', 'from synapse.storage.schema import SCHEMA_VERSION; print(SCHEMA_VERSION)'];
 
@@ -32,7 +33,7 @@ export const schemaVersion: Diagnosis = {
   id: 'schema-too-new',
   rank: 67,
   title: "The database's schema is newer than this Synapse understands",
-  patterns: [/too new for the server to understand/],
+  patterns: ERROR_TEXTS.schemaTooNew,
   // only where Synapse's own tools were named: the doctor asks them which schema they understand
   canCheck: (ctx) => ctx.opts.serviceGiven && (ctx.onPostgres ? !ctx.adminError : !!ctx.sqlitePath && existsSync(ctx.sqlitePath)),
   async diagnose(ctx) {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { openReadOnly } from '../adapters/sqlite.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 /** Synapse's check_database_before_upgrade: SELECT name FROM users LIMIT 1, domain after the first colon. */
 async function firstUser(ctx: DoctorContext): Promise<{ name: string; where: string } | undefined> {
@@ -28,7 +29,7 @@ export const serverName: Diagnosis = {
   id: 'server-name',
   rank: 62,
   title: 'server_name differs from the one the data was created with',
-  patterns: [/Found users in database not native to/, /You cannot change a synapse server_name/],
+  patterns: ERROR_TEXTS.serverName,
   canCheck: (ctx) => (ctx.onPostgres ? !ctx.adminError : !!ctx.sqlitePath && existsSync(ctx.sqlitePath)),
   async diagnose(ctx) {
     const configured = ctx.config?.merged.server_name;

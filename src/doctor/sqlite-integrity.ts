@@ -5,8 +5,9 @@ import { openReadOnly } from '../adapters/sqlite.js';
 import type { DoctorContext } from './context.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
-const PATTERNS = [/invalid input syntax for type bigint/, /database disk image is malformed/];
+const PATTERNS = ERROR_TEXTS.sqliteCorrupt;
 
 export const sqliteIntegrity: Diagnosis = {
   id: 'sqlite-corrupt',

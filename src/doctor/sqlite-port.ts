@@ -7,6 +7,7 @@ import { openReadOnly } from '../adapters/sqlite.js';
 import { WizardError } from '../core/errors.js';
 import type { DoctorContext } from './context.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 export const sqliteVisible = (ctx: DoctorContext) => !ctx.onPostgres && !!ctx.sqlitePath && existsSync(ctx.sqlitePath);
 
@@ -24,7 +25,7 @@ export const backgroundUpdates: Diagnosis = {
   id: 'sqlite-background-updates',
   rank: 70,
   title: 'Background updates are pending in the SQLite database',
-  patterns: [/Pending background updates exist in the SQLite3 database/],
+  patterns: ERROR_TEXTS.backgroundUpdates,
   canCheck: sqliteVisible,
   async diagnose(ctx) {
     const names = withSqlite(ctx, (db) => {
@@ -58,7 +59,7 @@ export const autoVacuum: Diagnosis = {
   id: 'sqlite-auto-vacuum',
   rank: 72,
   title: 'auto_vacuum is enabled in the SQLite database',
-  patterns: [/auto_vacuum is enabled in the SQLite database/],
+  patterns: ERROR_TEXTS.autoVacuum,
   canCheck: sqliteVisible,
   async diagnose(ctx) {
     const mode = withSqlite(ctx, (db) => Number(db.pragma('auto_vacuum', { simple: true })));

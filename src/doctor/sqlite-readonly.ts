@@ -4,12 +4,13 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatArgv } from '../adapters/exec.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 export const sqliteReadonly: Diagnosis = {
   id: 'sqlite-readonly',
   rank: 68,
   title: "Synapse's tools may not write the SQLite file",
-  patterns: [/attempt to write a readonly database/],
+  patterns: ERROR_TEXTS.sqliteReadonly,
   canCheck: (ctx) => ctx.opts.serviceGiven && !ctx.onPostgres && !!ctx.sqlitePath && existsSync(ctx.sqlitePath),
   async diagnose(ctx) {
     if (!ctx.opts.serviceGiven || ctx.onPostgres || !ctx.sqlitePath || !existsSync(ctx.sqlitePath)) return undefined;

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { openReadOnly } from '../adapters/sqlite.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
-const PATTERNS = [/invalid byte sequence for encoding "UTF8"/];
+const PATTERNS = ERROR_TEXTS.invalidUtf8;
 const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
 
 export const sqliteUtf8: Diagnosis = {

@@ -3,6 +3,7 @@ import { quoteLiteral } from '../pg/identifiers.js';
 import { requireDoctorAdmin } from './context.js';
 import type { Diagnosis } from './types.js';
 import { STREAM_SEQUENCES } from '../synapse/stream-sequences.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 
 interface Behind {
@@ -16,7 +17,7 @@ export const streamPositions: Diagnosis = {
   id: 'stream-positions',
   rank: 60,
   title: 'A sequence is behind its stream position in stream_positions',
-  patterns: [/Postgres sequence '[^']+' is inconsistent with associated stream position/],
+  patterns: ERROR_TEXTS.streamPositions,
   async diagnose(ctx) {
     if (!ctx.onPostgres) return undefined;
     const admin = requireDoctorAdmin(ctx);

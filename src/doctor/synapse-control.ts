@@ -1,5 +1,5 @@
 // Stops Synapse before fixes that need it stopped, and starts it again at the end: the start (/health OK) is the last proof.
-import type { Ui } from '../commands/ui.js';
+import type { Ui } from '../core/ui.js';
 import { toWizardError, WizardError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { StepContext } from '../core/step.js';

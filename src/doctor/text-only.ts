@@ -2,6 +2,7 @@
 import type { DoctorContext } from './context.js';
 import { matchingLines } from './text.js';
 import type { Diagnosis, Finding } from './types.js';
+import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 interface Known {
   id: string;
@@ -34,7 +35,7 @@ export function droppedRows(lines: string[]): string {
 const KNOWN: Known[] = [
   { id: 'port-curses', rank: 85, title: 'The port crashed in its curses display', patterns: [/_curses\.error/, /add(w)?str\(\) returned ERR/], cause: 'synapse_port_db --curses draws a table that does not fit a small terminal.', fix: 'run synapse_port_db without --curses (the wizard never passes it and reads the plain "table: N% (done/total)" lines)' },
   { id: 'port-dropped-rows', rank: 66, title: 'The port dropped rows holding NUL characters', patterns: [NUL_ROW, SEARCH_ROW], cause: 'PostgreSQL text cannot hold \\u0000, so synapse_port_db drops those rows (event_search is rebuilt by Synapse).', fix: 'tell the affected users; the rows named cannot be moved as they are (the counts are in the evidence)', summarize: droppedRows },
-  { id: 'port-old-script', rank: 65, title: 'A bug of an older port script', patterns: [/column "[^"]+" is of type boolean but expression is of type integer/, /integer out of range/], cause: 'Older synapse_port_db versions mistyped some columns.', fix: 'port with a current Synapse' },
+  { id: 'port-old-script', rank: 65, title: 'A bug of an older port script', patterns: ERROR_TEXTS.oldPortScript, cause: 'Older synapse_port_db versions mistyped some columns.', fix: 'port with a current Synapse' },
 ];
 
 function diagnosis(k: Known): Diagnosis {

@@ -5,6 +5,7 @@ import { quoteLiteral } from '../pg/identifiers.js';
 import { requireDoctorAdmin, type DoctorContext } from './context.js';
 import { restartArgv, restartPostgres } from './pg-restart.js';
 import type { Diagnosis } from './types.js';
+import { isLocalHost } from '../pg/host.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -59,8 +60,7 @@ export async function currentSettings(ctx: DoctorContext): Promise<{ values: Rec
 function serverIsHere(ctx: DoctorContext): boolean {
   const spec = ctx.setup.opts.pgAdmin;
   if (spec.kind !== 'url') return true;
-  const host = new URL(spec.url).hostname.replace(/^\[|\]$/g, '');
-  return host === '' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return isLocalHost(new URL(spec.url).hostname);
 }
 
 export const tuning: Diagnosis = {

@@ -1,6 +1,7 @@
 // Synapse's Admin API (purge history, list and delete rooms) over fetch, with the admin's access token kept out of every message.
 import { WizardError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
+import { request, trimBase } from '../synapse/http.js';
 
 export interface AdminRoom {
   room_id: string;
@@ -29,39 +30,17 @@ const HINT = 'Check that Synapse runs and that --synapse-url (or the client list
 
 export function createAdminApi(baseUrl: string, token: string, timeoutMs = 60_000): AdminApi {
   registerSecret(token);
-  const base = baseUrl.replace(/\/+$/, '');
+  const base = trimBase(baseUrl);
   const call = async (method: string, path: string, body?: unknown, notFound?: unknown): Promise<any> => {
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(base + path, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (e) {
-        throw new WizardError('SERVICE', `${method} ${base}${path} failed: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name}`, { hint: HINT, cause: e });
-      }
-      const text = await res.text();
-      let json: any;
-      try {
-        json = text ? JSON.parse(text) : {};
-      } catch {
-        json = undefined;
-      }
-      if (res.status === 429 && attempt < 20) {
-        await new Promise((r) => setTimeout(r, Math.min(Math.max(Number(json?.retry_after_ms ?? 1000), 50), 10_000)));
-        continue;
-      }
-      if (res.status === 404 && notFound !== undefined && json?.errcode === 'M_NOT_FOUND') return notFound;
-      if (res.status !== 200) {
-        const why = json?.errcode ? `${json.errcode}: ${json.error}` : text.slice(0, 200);
-        const hint = res.status === 401 ? 'The access token is not valid (expired or logged out); get a new one for a server admin.' : res.status === 403 ? 'The token belongs to a user who is not a server admin.' : HINT;
-        throw new WizardError('SERVICE', redact(`${method} ${path} answered HTTP ${res.status}: ${why}`), { hint });
-      }
-      return json;
+    const r = await request(base, method, path, { body, token, timeoutMs, unreachableHint: HINT });
+    const json = r.text ? r.json : {};
+    if (r.status === 404 && notFound !== undefined && json?.errcode === 'M_NOT_FOUND') return notFound;
+    if (r.status !== 200) {
+      const why = json?.errcode ? `${json.errcode}: ${json.error}` : r.text.slice(0, 200);
+      const hint = r.status === 401 ? 'The access token is not valid (expired or logged out); get a new one for a server admin.' : r.status === 403 ? 'The token belongs to a user who is not a server admin.' : HINT;
+      throw new WizardError('SERVICE', redact(`${method} ${path} answered HTTP ${r.status}: ${why}`), { hint });
     }
+    return json;
   };
   const state = (s: unknown): TaskState => (s === 'complete' || s === 'failed' || s === 'scheduled' ? s : 'active');
   return {
@@ -119,15 +98,4 @@ export async function pollTask(what: string, poll: () => Promise<{ status: TaskS
     if (Date.now() > deadline) throw new WizardError('SERVICE', `${what} did not finish within ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`, { hint: 'Synapse keeps working on it in the background; run the same command later to see the outcome.' });
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 500));
   }
-}
-
-/** The client listener from homeserver.yaml: the first HTTP listener with the "client" resource, on loopback when it binds everywhere. */
-export function clientBaseUrl(merged: Record<string, unknown>): string | undefined {
-  const listeners = Array.isArray(merged.listeners) ? (merged.listeners as any[]) : [];
-  const l = listeners.find((x) => (x?.type ?? 'http') === 'http' && typeof x?.port === 'number' && (x?.resources ?? []).some((r: any) => (r?.names ?? []).includes('client')));
-  if (!l) return undefined;
-  const binds: string[] = Array.isArray(l.bind_addresses) ? l.bind_addresses : ['127.0.0.1'];
-  const bind = binds.find((a) => a === '127.0.0.1' || a === '::1' || a === '0.0.0.0' || a === '::') ?? binds[0] ?? '127.0.0.1';
-  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
-  return `${l.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${l.port}`;
 }

@@ -7,6 +7,7 @@ import type { Prompter } from '../core/prompter.js';
 import type { SynapseService } from '../synapse/service.js';
 import type { AdminApi } from './admin-api.js';
 import type { SynapseDb } from './db.js';
+import { WizardError } from '../core/errors.js';
 
 export const MAINTAIN_TASKS = ['report', 'backup', 'restore', 'vacuum', 'purge', 'rooms', 'compress'] as const;
 export type MaintainTask = (typeof MAINTAIN_TASKS)[number];
@@ -57,7 +58,7 @@ export function report(ctx: MaintainContext, id: string, title: string, unit: 'b
 }
 
 export function requireApi(ctx: MaintainContext): AdminApi {
-  if (!ctx.api) throw new Error('internal: the Admin API is reached by the admin-token step');
+  if (!ctx.api) throw new WizardError('INTERNAL', 'the Admin API is reached by the admin-token step');
   return ctx.api;
 }
 

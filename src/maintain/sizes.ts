@@ -2,6 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import type { PgAdmin } from '../adapters/pg-admin.js';
 import type { SynapseDb } from './db.js';
+import { isLocalHost } from '../pg/host.js';
 
 export interface TableSize {
   table: string;
@@ -40,11 +41,6 @@ export async function tableSizes(db: SynapseDb, database?: string): Promise<Tabl
 export async function tableBytes(db: SynapseDb, table: string): Promise<number> {
   const [r] = await db.query<{ n: string | null }>(`SELECT pg_total_relation_size(to_regclass($1))::text AS n`, [`public.${table}`]);
   return Number(r?.n ?? 0);
-}
-
-/** True when libpq would reach a server on this machine (a socket directory, or a loopback name). */
-export function isLocalHost(host: string): boolean {
-  return host === '' || host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** data_directory needs a superuser or pg_read_all_settings: Synapse's role first, then the superuser connection if there is one. */

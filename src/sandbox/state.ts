@@ -7,6 +7,14 @@ import { registerSecret } from '../core/redact.js';
 import type { PgClusterInfo } from './pg-cluster.js';
 import type { HomeserverFiles } from './homeserver.js';
 
+/** Where `sandbox up` builds the real Synapse (a Debian sid chroot, .ci/synapse-chroot.sh). */
+export const DEFAULT_CHROOT = '/var/cache/synapse-pg/synapse-sid';
+
+/** Where the practice homeserver's state files live unless --state-dir says otherwise. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SYNAPSE_PG_SANDBOX_STATE ?? '/var/lib/synapse-pg/sandbox';
+}
+
 export interface SandboxUser {
   user: string;
   userId: string;
@@ -63,7 +71,7 @@ export async function readState(stateDir: string): Promise<SandboxState | undefi
   if (!existsSync(path)) return undefined;
   try {
     const state = JSON.parse(await readFile(path, 'utf8')) as SandboxState;
-    if (state.version !== 1) throw new Error(`unknown version ${String(state.version)}`);
+    if (state.version !== 1) throw new WizardError('CONFIG_PARSE', `unknown version ${String(state.version)}`);
     return state;
   } catch (e) {
     throw new WizardError('CONFIG_PARSE', `${path} is not a sandbox state file: ${(e as Error).message}`, {

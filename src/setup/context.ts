@@ -1,9 +1,10 @@
 // What the setup steps share: the admin's options, the adapters, and what earlier steps found out.
-import type { PgAdmin, PgAdminSpec } from '../adapters/pg-admin.js';
+import { createPgAdmin, type PgAdmin, type PgAdminSpec } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
 import type { HbaState } from './steps/pg-hba.js';
+import { WizardError } from '../core/errors.js';
 
 export interface SetupOptions {
   configPaths?: string[];
@@ -47,12 +48,17 @@ export interface SetupContext {
   hbaPending?: HbaState;
 }
 
+/** A fresh setup context on the real PostgreSQL adapters. */
+export function newSetupContext(opts: SetupOptions, prompter: Prompter): SetupContext {
+  return { opts, prompter, createAdmin: (spec) => createPgAdmin(spec) };
+}
+
 export function synapseDbArgs(ctx: SetupContext): SynapseDbArgs {
-  if (ctx.password === undefined) throw new Error('internal: password not resolved before it is needed');
+  if (ctx.password === undefined) throw new WizardError('INTERNAL', 'password not resolved before it is needed');
   return { host: ctx.opts.dbHost, port: ctx.opts.dbPort, user: ctx.opts.dbUser, password: ctx.password, dbname: ctx.opts.dbName };
 }
 
 export function requireAdmin(ctx: SetupContext): PgAdmin {
-  if (!ctx.admin) throw new Error('internal: the PostgreSQL admin connection is made by the pg-admin step');
+  if (!ctx.admin) throw new WizardError('INTERNAL', 'the PostgreSQL admin connection is made by the pg-admin step');
   return ctx.admin;
 }

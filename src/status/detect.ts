@@ -1,14 +1,13 @@
 // What the main menu shows before anything runs: config, database, Synapse, PostgreSQL, cutover journal. Fast, read-only, never throws.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import type { ParsedArgs } from '../cli/args.js';
-import { defaultStateDir } from '../commands/sandbox.js';
-import { readState } from '../sandbox/state.js';
+import { processAlive } from '../adapters/process.js';
 import { findConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath, type LoadedConfig } from '../config/load.js';
 import { journalPath, readJournal } from '../cutover/journal.js';
+import { health } from '../synapse/client.js';
+import { clientListener } from '../synapse/listener.js';
 
 export interface DetectOptions {
   configPaths?: string[];
@@ -20,16 +19,6 @@ export interface DetectOptions {
   pgPort?: string;
   /** Per network probe; the whole detection stays under about twice this. */
   timeoutMs?: number;
-}
-
-/** Detection inputs from the command line: -c, --db-host/--db-port, or with --sandbox the practice homeserver's config and cluster. */
-export async function detectOptionsFor(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Promise<DetectOptions> {
-  const f = args.flags;
-  const opts: DetectOptions = { configPaths: f.config, cwd, home: env.HOME ?? homedir(), env, pgHost: f['db-host'], pgPort: f['db-port'] };
-  if (!f.sandbox) return opts;
-  const state = await readState(f['state-dir'] ?? defaultStateDir(env)).catch(() => undefined);
-  if (!state) return opts;
-  return { ...opts, configPaths: f.config ?? [state.configPathHost], pgHost: f['db-host'] ?? '127.0.0.1', pgPort: f['db-port'] ?? (state.postgres ? String(state.postgres.port) : undefined) };
 }
 
 export type DatabaseInUse =
@@ -125,29 +114,12 @@ async function synapseRunning(loaded: LoadedConfig | undefined, timeoutMs: numbe
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return { running: true, evidence: `pid ${pid} from ${pidFile} is alive` };
   }
-  const port = listenerPort(loaded.merged.listeners);
+  const port = clientListener(loaded.merged, { orFirst: true })?.port;
   if (port !== undefined) {
-    const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) }).then((r) => r.ok, () => false);
-    if (health) return { running: true, evidence: `its listener on port ${port} answers /health` };
+    if (await health(`http://127.0.0.1:${port}`, { timeoutMs })) return { running: true, evidence: `its listener on port ${port} answers /health` };
     return { running: false, evidence: `${typeof pidFile === 'string' ? `no live process in ${pidFile}; ` : ''}nothing answers /health on port ${port}` };
   }
   return { running: false, evidence: typeof pidFile === 'string' ? `no live process in ${pidFile}` : 'no pid_file or HTTP listener in the config' };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function listenerPort(listeners: unknown): number | undefined {
-  if (!Array.isArray(listeners)) return undefined;
-  const http = listeners.filter((l) => l && typeof l === 'object' && ((l as { type?: unknown }).type ?? 'http') === 'http');
-  const port = Number((http[0] as { port?: unknown } | undefined)?.port);
-  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /** The cutover journal's phase; anything but phase1/downtime (or no journal) means nothing is unfinished. */

@@ -2,6 +2,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { WizardError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
+import { request, trimBase, type HttpResponse } from './http.js';
 
 export interface MatrixRequestOptions {
   /** Per-request timeout; Synapse can be slow on a cold SQLite database. */
@@ -15,52 +16,7 @@ export interface MatrixMessage {
   originServerTs: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_RATE_LIMIT_RETRIES = 20;
-
-function trimBase(baseUrl: string): string {
-  return baseUrl.replace(/\/+$/, '');
-}
-
-async function request(baseUrl: string, method: string, path: string, opts: { body?: unknown; token?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string; json: any }> {
-  const url = trimBase(baseUrl) + path;
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        },
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-    } catch (e) {
-      const reason = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name ?? String(e);
-      throw new WizardError('SERVICE', `${method} ${url} failed: ${reason}`, {
-        hint: reason === 'TimeoutError' ? 'Synapse did not answer in time; check its log file for errors or a stuck database.' : 'Check that Synapse is running and that its listener address and port are right (see the `listeners` section of homeserver.yaml).',
-        cause: e,
-      });
-    }
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    // Synapse rate-limits messages, logins and room creation: wait as told instead of failing.
-    if (res.status === 429 && attempt < MAX_RATE_LIMIT_RETRIES) {
-      const wait = Number(json?.retry_after_ms ?? res.headers.get('retry-after') ?? 1000);
-      await new Promise((r) => setTimeout(r, Math.min(Math.max(wait, 50), 10_000)));
-      continue;
-    }
-    return { status: res.status, text, json };
-  }
-}
-
-function fail(what: string, r: { status: number; text: string; json: any }, hint: string): never {
+function fail(what: string, r: HttpResponse, hint: string): never {
   const errcode = r.json?.errcode ? `${r.json.errcode}: ` : '';
   const detail = r.json?.error ?? r.text.slice(0, 200);
   throw new WizardError('SERVICE', redact(`${what} failed with HTTP ${r.status}: ${errcode}${detail}`), { hint });

@@ -5,6 +5,7 @@ import type { Executor, ExecResult } from '../adapters/exec.js';
 import { formatArgv } from '../adapters/exec.js';
 import { WizardError } from '../core/errors.js';
 import { health } from './client.js';
+import { clientListener } from './listener.js';
 
 export interface SynapseService {
   describe(): string;
@@ -124,13 +125,10 @@ async function readSynctlFacts(exec: Executor, configInside: string): Promise<Sy
   const cfg = parseYaml(r.stdout) as Record<string, any> | null;
   const pidFile = cfg?.pid_file;
   if (typeof pidFile !== 'string') throw new WizardError('CONFIG_CONFLICT', `${configInside} has no pid_file`, { hint: 'synctl needs pid_file in homeserver.yaml; add e.g. pid_file: /var/run/matrix-synapse.pid' });
-  const listeners: any[] = Array.isArray(cfg?.listeners) ? cfg!.listeners : [];
-  const l = listeners.find((x) => (x?.type ?? 'http') === 'http' && (x?.resources ?? []).some((res: any) => (res?.names ?? []).includes('client'))) ?? listeners[0];
-  if (!l || typeof l.port !== 'number') throw new WizardError('CONFIG_CONFLICT', `${configInside} has no HTTP listener with a port`, { hint: 'Add a listener with the client resource so the wizard can check /health.' });
-  const bind: string = (l.bind_addresses ?? ['127.0.0.1']).find((a: string) => a === '127.0.0.1' || a === '0.0.0.0' || a === '::') ?? l.bind_addresses[0];
-  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+  const l = clientListener(cfg ?? {}, { orFirst: true });
+  if (!l) throw new WizardError('CONFIG_CONFLICT', `${configInside} has no HTTP listener with a port`, { hint: 'Add a listener with the client resource so the wizard can check /health.' });
   const logHint = typeof cfg?.log_config === 'string' ? `Check the file named in ${cfg.log_config}` : 'Check the Synapse log';
-  return { pidFile, host, port: l.port, logHint };
+  return { pidFile, host: l.host, port: l.port, logHint };
 }
 
 async function readPid(exec: Executor, pidFile: string): Promise<number | undefined> {
@@ -194,7 +192,7 @@ function argvService(opts: ServiceOptions, name: string, argv: { start: string[]
     },
     async stop() {
       await runChecked(exec, argv.stop, opts.stopTimeoutMs ?? 120_000, `stopping ${name}`, hint, opts.onLog);
-      if (await isRunning(await exec.run(argv.running, { timeoutMs: 30_000 }))) throw new WizardError('SERVICE', `${name} still runs after stop`, { hint });
+      if (isRunning(await exec.run(argv.running, { timeoutMs: 30_000 }))) throw new WizardError('SERVICE', `${name} still runs after stop`, { hint });
     },
   };
 }

@@ -24,7 +24,7 @@ export async function benchLock(cacheDir: string): Promise<() => Promise<void>> 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && alive(pid)) throw new Error(`another bench (pid ${pid}) is running; wait for it, or remove ${path} if that pid is not a bench`);
+      if (pid > 0 && alive(pid)) throw new Error(`another bench (pid ${pid}) is running; wait for it, or remove ${path} if that pid is not a bench`, { cause: e });
       await rm(path, { force: true });
     }
   }

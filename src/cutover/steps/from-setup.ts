@@ -8,6 +8,7 @@ export function fromSetup(step: Step<SetupContext>): Step<CutoverContext> {
     id: step.id,
     title: step.title,
     why: step.why,
+    gather: step.gather && ((ctx, sc, ask) => step.gather!(ctx.setup, sc, ask)),
     check: (ctx, sc) => step.check(ctx.setup, sc),
     apply: (ctx, sc) => step.apply(ctx.setup, sc),
     verify: (ctx, sc) => {

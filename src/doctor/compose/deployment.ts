@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { createExecutor, runArgv, type Executor, type PathMapEntry } from '../../adapters/exec.js';
-import { parseServiceSpec } from '../../synapse/service.js';
 import type { DoctorContext } from '../context.js';
 
 export interface ComposeMount extends PathMapEntry {
@@ -113,11 +112,8 @@ export function parseCompose(file: string, text: string, wanted?: string, config
 }
 
 function candidates(ctx: DoctorContext): { file: string; service?: string }[] {
-  const spec = ctx.args?.flags.service;
-  if (typeof spec === 'string' && spec.startsWith('compose:')) {
-    const s = parseServiceSpec(spec);
-    if (s.kind === 'compose') return [{ file: resolve(s.file), service: s.service }];
-  }
+  const s = ctx.opts.cutover.service;
+  if (s?.kind === 'compose') return [{ file: resolve(s.file), service: s.service }];
   const main = ctx.config?.files[0]?.path;
   if (!main) return [];
   const out: { file: string }[] = [];

@@ -82,8 +82,7 @@ export const oidcCaTrust: Diagnosis = {
     }
     if (!failed.length) return undefined;
     const where = exec.target.kind === 'local' ? 'on this host' : `inside the container (${formatArgv(exec.wrap([]))})`;
-    const caFlag = ctx.args?.flags['ca-file' as keyof typeof ctx.args.flags];
-    const caPath = typeof caFlag === 'string' ? resolve(caFlag) : undefined;
+    const caPath = ctx.opts.caFile === undefined ? undefined : resolve(ctx.opts.caFile);
     let ca: ReturnType<typeof readCa> | undefined;
     let caError: string | undefined;
     try {

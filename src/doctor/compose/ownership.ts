@@ -132,7 +132,7 @@ export async function writeProbe(ctx: DoctorContext, d: ComposeDeployment): Prom
   const argv = ['sh', '-c', script, 'sh', ...pairs];
   const r = await exec.run(argv, { timeoutMs: 60_000 });
   if (r.exitCode !== 0 || r.stdout.trim()) throw new WizardError('UNVERIFIED', `the write probe as ${d.uid}:${d.gid} failed: ${r.spawnError ?? (r.stdout + r.stderr).trim()}`, { hint: `Run it yourself: ${formatArgv(exec.wrap(argv))}` });
-  const list = (m: string) => ts.filter((t, i) => pairs[2 * i] === m).map((t) => exec.toInside(t.path));
+  const list = (m: string) => ts.filter((_t, i) => pairs[2 * i] === m).map((t) => exec.toInside(t.path));
   const parts = [list('W').length ? `created a file in ${list('W').join(', ')}` : '', list('w').length ? `opened ${list('w').join(', ')} for writing` : '', [...list('R'), ...list('r')].length ? `read ${[...list('R'), ...list('r')].join(', ')} (read-only mounts)` : ''];
   return `A write probe as ${d.uid}:${d.gid} (${formatArgv(exec.wrap([]))}) ${parts.filter(Boolean).join(' and ')}.`;
 }

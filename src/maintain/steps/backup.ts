@@ -1,5 +1,5 @@
 // Backup: pg_dump -Fc of Synapse's database to a new file, verified with pg_restore --list.
-import { existsSync } from 'node:fs';
+import { exists } from '../../adapters/files.js';
 import { resolve } from 'node:path';
 import type { Step, StepContext } from '../../core/step.js';
 import type { CheckResult } from '../../core/step.js';
@@ -36,9 +36,12 @@ export const backup: Step<MaintainContext> = {
   id: 'backup',
   title: 'Back up the database (pg_dump -Fc)',
   why: 'A custom-format dump can be restored table by table, and is the safety net before any destructive task.',
+  async gather(ctx, _sc, ask) {
+    const file = ctx.opts.backupFile ?? (await ask?.text({ message: 'Where should the backup go?', initial: `/var/backups/${ctx.db.args.dbname}-${new Date().toISOString().slice(0, 10)}.dump` }));
+    ctx.found.backupFile = file ? resolve(file) : undefined;
+  },
   async check(ctx) {
-    let file = ctx.opts.backupFile;
-    if (!file && ctx.prompter.interactive) file = await ctx.prompter.text({ message: 'Where should the backup go?', initial: `/var/backups/${ctx.db.args.dbname}-${new Date().toISOString().slice(0, 10)}.dump` });
+    const file = ctx.found.backupFile as string | undefined;
     if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a new file; it is never overwritten).' };
     return backupTarget(ctx, file);
   },
@@ -50,12 +53,10 @@ export const backup: Step<MaintainContext> = {
   },
 };
 
-/** A named backup file: never one that exists (nor its row-count manifest); otherwise the plan. */
-export function backupTarget(ctx: MaintainContext, named: string): CheckResult {
-  const file = resolve(named);
-  ctx.found.backupFile = file;
+/** A backup file (absolute): never one that exists (nor its row-count manifest); otherwise the plan. */
+export async function backupTarget(ctx: MaintainContext, file: string): Promise<CheckResult> {
   for (const f of [file, manifestPath(file)]) {
-    if (existsSync(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
+    if (await exists(f)) return { status: 'blocked', message: `${f} exists already; a backup never overwrites a file.`, hint: 'Choose a new path with --backup-file.' };
   }
   return backupPlan(ctx, file);
 }

@@ -3,6 +3,7 @@ import type { Step } from '../../core/step.js';
 import { formatArgv } from '../../adapters/exec.js';
 import { report, type MaintainContext } from '../context.js';
 import { formatBytes, tableBytes } from '../sizes.js';
+import { WizardError } from '../../core/errors.js';
 
 export const COMPRESSOR = 'synapse_auto_compressor';
 
@@ -67,7 +68,7 @@ export const compressState: Step<MaintainContext> = {
     const f = ctx.found.compress as Facts;
     const [file, ...args] = compressorArgv(f, ctx.db.args.dbname);
     const r = await ctx.exec.run([file!, ...args], { signal: sc.signal, timeoutMs: 6 * 3600_000, onLine: (l) => sc.log(l) });
-    if (r.exitCode !== 0) throw new Error(`${COMPRESSOR} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    if (r.exitCode !== 0) throw new WizardError('EXEC', `${COMPRESSOR} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, { hint: 'Its full output is in the log above; run it by hand with the same arguments to see more.' });
     return `${COMPRESSOR} finished.`;
   },
   async verify(ctx) {

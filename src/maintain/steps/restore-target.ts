@@ -1,5 +1,5 @@
 // Restore goes into a fresh database made with setup's rules (UTF8, C locale, template0, owned by Synapse's role), never over an existing one.
-import { existsSync } from 'node:fs';
+import { exists } from '../../adapters/files.js';
 import { resolve } from 'node:path';
 import type { Step } from '../../core/step.js';
 import { quoteLiteral } from '../../pg/identifiers.js';
@@ -26,18 +26,19 @@ export const restoreTarget: Step<MaintainContext> = {
   id: 'restore-target',
   title: 'Create the database to restore into',
   why: 'Restoring over a live database would mix two histories; a fresh one can be checked, then switched to or dropped.',
+  async gather(ctx, _sc, ask) {
+    const file = ctx.opts.backupFile ?? (await ask?.text({ message: 'Which backup (pg_dump -Fc file) should be restored?' }));
+    ctx.found.backupFile = file ? resolve(file) : undefined;
+    if (!file || !(await exists(resolve(file)))) return;
+    const name = ctx.opts.restoreDb ?? (await ask?.text({ message: 'Name of the new database to restore into', initial: `${ctx.db.args.dbname}_restored` }));
+    ctx.found.restoreDb = name ? validateIdentifier('database', name, '--restore-db') : undefined;
+  },
   async check(ctx) {
-    let file = ctx.opts.backupFile;
-    if (!file && ctx.prompter.interactive) file = await ctx.prompter.text({ message: 'Which backup (pg_dump -Fc file) should be restored?' });
+    const file = ctx.found.backupFile as string | undefined;
     if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a file written by synapse-pg maintain backup or pg_dump -Fc).' };
-    file = resolve(file);
-    if (!existsSync(file)) return { status: 'blocked', message: `${file} does not exist.`, hint: 'Pass the path of an existing backup with --backup-file.' };
-    ctx.found.backupFile = file;
-    let name = ctx.opts.restoreDb;
-    if (!name && ctx.prompter.interactive) name = await ctx.prompter.text({ message: 'Name of the new database to restore into', initial: `${ctx.db.args.dbname}_restored` });
+    if (!(await exists(file))) return { status: 'blocked', message: `${file} does not exist.`, hint: 'Pass the path of an existing backup with --backup-file.' };
+    const name = ctx.found.restoreDb as string | undefined;
     if (!name) return { status: 'blocked', message: 'No database to restore into was named.', hint: 'Pass --restore-db NAME (a database that does not exist yet).' };
-    name = validateIdentifier('database', name, '--restore-db');
-    ctx.found.restoreDb = name;
     if (await targetRow(ctx, name)) {
       return { status: 'blocked', message: `Database ${name} exists already; a restore never goes over an existing database.`, hint: `Pick a new name with --restore-db, or drop ${name} yourself if you are sure it holds nothing you need.` };
     }

@@ -1,37 +1,28 @@
 // Step 3: the login role Synapse connects as, with a password stored as a SCRAM verifier computed here.
-import { promises as fs } from 'node:fs';
+import { exists } from '../../adapters/files.js';
 import { WizardError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import type { Step } from '../../core/step.js';
-import { quoteIdent, quoteLiteral } from '../../pg/identifiers.js';
-import { md5Verifier, scramVerifier, verifierMatches } from '../../pg/scram.js';
+import { quoteIdent } from '../../pg/identifiers.js';
+import { rolePasswordSql, roleRow, shownRolePasswordSql } from '../../pg/role.js';
+import { verifierMatches } from '../../pg/scram.js';
 import { requireAdmin, type SetupContext } from '../context.js';
 import { generateAndSave, generatedPasswordPath, readPasswordFile, validatePassword } from '../password.js';
-
-interface RoleRow {
-  rolcanlogin: boolean;
-  rolsuper: boolean;
-  rolpassword: string | null;
-}
-
-async function roleRow(ctx: SetupContext): Promise<RoleRow | undefined> {
-  const [row] = await requireAdmin(ctx).query<RoleRow>(
-    `SELECT rolcanlogin, rolsuper, rolpassword FROM pg_authid WHERE rolname = ${quoteLiteral(ctx.opts.dbUser)}`,
-  );
-  return row;
-}
 
 /** The statement as shown in plans: the verifier is left out, it is as good as a password hash. */
 function shownSql(ctx: SetupContext, verb: 'CREATE' | 'ALTER'): string {
   const kind = ctx.server?.passwordEncryption === 'md5' ? 'md5' : 'SCRAM-SHA-256';
-  return `${verb} ROLE ${quoteIdent(ctx.opts.dbUser)} LOGIN PASSWORD '<${kind} verifier of the password, computed by the wizard>'`;
+  return shownRolePasswordSql(verb, ctx.opts.dbUser, `${kind} verifier of the password, computed by the wizard`);
 }
 
 function passwordSql(ctx: SetupContext, verb: 'CREATE' | 'ALTER'): string {
-  const pw = ctx.password!;
-  const verifier = ctx.server?.passwordEncryption === 'md5' ? md5Verifier(pw, ctx.opts.dbUser) : scramVerifier(pw);
-  return `${verb} ROLE ${quoteIdent(ctx.opts.dbUser)} LOGIN PASSWORD ${quoteLiteral(verifier)}`;
+  return rolePasswordSql(verb, ctx.opts.dbUser, ctx.password!, ctx.server?.passwordEncryption);
 }
+
+const roleOf = (ctx: SetupContext) => roleRow(requireAdmin(ctx), ctx.opts.dbUser);
+
+/** No password known yet: apply generates one, and the plan says where it goes. */
+const generatePlan = (ctx: SetupContext) => (ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : []);
 
 function describeSource(ctx: SetupContext): string {
   switch (ctx.passwordSource) {
@@ -50,56 +41,62 @@ export const createRole: Step<SetupContext> = {
   id: 'create-role',
   title: 'Create the database role',
   why: 'Synapse logs in as its own role with a password, never as the postgres superuser.',
-  async check(ctx) {
+  async gather(ctx, _sc, ask) {
     const { opts } = ctx;
     if (opts.dbPasswordFile && !(opts.setPassword === false && ctx.passwordSource === 'config')) {
-      const exists = await fs.access(opts.dbPasswordFile).then(() => true, () => false);
-      if (exists) {
+      if (await exists(opts.dbPasswordFile)) {
         ctx.password = await readPasswordFile(opts.dbPasswordFile);
         ctx.passwordSource = 'file';
       }
     }
-    const row = await roleRow(ctx);
+    const row = await roleOf(ctx);
     const user = opts.dbUser;
+    const typed = (pw: string) => {
+      registerSecret(pw);
+      ctx.password = pw;
+      ctx.passwordSource = 'prompt';
+    };
     if (!row) {
-      if (ctx.password === undefined && ctx.prompter.interactive && !opts.dbPasswordFile) {
-        const pw = await ctx.prompter.password({ message: `Password for the new role ${user} (empty: generate a strong one)`, validate: (v) => (v === '' ? undefined : validatePassword(v)) });
-        if (pw) {
-          registerSecret(pw);
-          ctx.password = pw;
-          ctx.passwordSource = 'prompt';
-        }
+      if (ctx.password === undefined && ask && !opts.dbPasswordFile) {
+        const pw = await ask.password({ message: `Password for the new role ${user} (empty: generate a strong one)`, validate: (v) => (v === '' ? undefined : validatePassword(v)) });
+        if (pw) typed(pw);
       }
-      const plan = ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : [];
-      return { status: 'needed', message: `Role ${user} does not exist yet.`, plan: [...plan, { kind: 'sql', sql: shownSql(ctx, 'CREATE') }], confirm: `Create the role ${user} with ${describeSource(ctx)}?` };
+      return;
     }
-    const superNote = row.rolsuper ? ` Note: ${user} is a superuser; Synapse does not need that.` : '';
     if (opts.setPassword) {
       if (ctx.password === undefined || ctx.passwordSource === 'config') {
-        if (!opts.dbPasswordFile && ctx.prompter.interactive) {
-          const pw = await ctx.prompter.password({ message: `New password for ${user}`, validate: validatePassword });
-          registerSecret(pw);
-          ctx.password = pw;
-          ctx.passwordSource = 'prompt';
-        } else {
+        if (!opts.dbPasswordFile && ask) typed(await ask.password({ message: `New password for ${user}`, validate: validatePassword }));
+        else {
           ctx.password = undefined;
           ctx.passwordSource = undefined;
         }
       }
+      return;
+    }
+    if (ctx.password === undefined && ask) {
+      typed(
+        await ask.password({
+          message: `Role ${user} already exists. Its password (Synapse will use it)`,
+          validate: (v) => (verifierMatches(row.rolpassword, v, user) ? undefined : 'That is not the password of this role. Try again, or re-run with --set-password.'),
+        }),
+      );
+    }
+  },
+  async check(ctx) {
+    const { opts } = ctx;
+    const row = await roleOf(ctx);
+    const user = opts.dbUser;
+    if (!row) {
+      const plan = generatePlan(ctx);
+      return { status: 'needed', message: `Role ${user} does not exist yet.`, plan: [...plan, { kind: 'sql', sql: shownSql(ctx, 'CREATE') }], confirm: `Create the role ${user} with ${describeSource(ctx)}?` };
+    }
+    const superNote = row.rolsuper ? ` Note: ${user} is a superuser; Synapse does not need that.` : '';
+    if (opts.setPassword) {
       if (ctx.password !== undefined && row.rolcanlogin && verifierMatches(row.rolpassword, ctx.password, user)) {
         return { status: 'done', message: `Role ${user} exists and already has that password.${superNote}` };
       }
-      const plan = ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : [];
+      const plan = generatePlan(ctx);
       return { status: 'needed', message: `Role ${user} exists; its password will be set (--set-password).`, plan: [...plan, { kind: 'sql', sql: shownSql(ctx, 'ALTER') }], confirm: `Set a new password for the existing role ${user}? Anything else using the old one will stop working.` };
-    }
-    if (ctx.password === undefined && ctx.prompter.interactive) {
-      const pw = await ctx.prompter.password({
-        message: `Role ${user} already exists. Its password (Synapse will use it)`,
-        validate: (v) => (verifierMatches(row.rolpassword, v, user) ? undefined : 'That is not the password of this role. Try again, or re-run with --set-password.'),
-      });
-      registerSecret(pw);
-      ctx.password = pw;
-      ctx.passwordSource = 'prompt';
     }
     if (ctx.password === undefined) {
       return { status: 'blocked', code: 'BAD_INPUT', message: `Role ${user} already exists and the wizard does not know its password.`, hint: `Pass --db-password-file FILE holding its password, or --set-password (with or without --db-password-file) to give it a new one.` };
@@ -115,7 +112,7 @@ export const createRole: Step<SetupContext> = {
   async apply(ctx) {
     const admin = requireAdmin(ctx);
     if (ctx.password === undefined) await generateAndSave(ctx);
-    const row = await roleRow(ctx);
+    const row = await roleOf(ctx);
     if (!row) {
       await admin.exec(passwordSql(ctx, 'CREATE'));
       return `Created role ${ctx.opts.dbUser} with ${describeSource(ctx)}.`;
@@ -128,7 +125,7 @@ export const createRole: Step<SetupContext> = {
     return `Role ${ctx.opts.dbUser} may now log in.`;
   },
   async verify(ctx) {
-    const row = await roleRow(ctx);
+    const row = await roleOf(ctx);
     if (!row) return { ok: false, message: `role ${ctx.opts.dbUser} is not in pg_authid.` };
     if (!row.rolcanlogin) return { ok: false, message: `role ${ctx.opts.dbUser} cannot log in.` };
     if (ctx.password === undefined) throw new WizardError('INTERNAL', 'password unknown after the role step');

@@ -1,7 +1,6 @@
 // Step 6: write the database: section Synapse reads, changing no other byte of the file, and prove Synapse's login with it.
-import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { editFile, writeFileAtomic } from '../../adapters/files.js';
+import { editFile, exists, fileOwnership, readText, readTextOrEmpty, writeFileAtomic } from '../../adapters/files.js';
 import { loginAsSynapse } from '../../adapters/pg-login.js';
 import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
@@ -33,7 +32,7 @@ async function target(ctx: SetupContext): Promise<Target> {
   const cfg = ctx.config;
   if (!cfg) {
     const path = join(ctx.opts.cwd, 'synapse-pg-database.yaml');
-    const old = await fs.readFile(path, 'utf8').catch(() => '');
+    const old = await readTextOrEmpty(path);
     return { path, oldText: old, newText: setDatabaseSection(old, section), isNew: !old };
   }
   if (cfg.databaseFile) return { path: cfg.databaseFile.path, oldText: cfg.databaseFile.text, newText: setDatabaseSection(cfg.databaseFile.text, section), isNew: false };
@@ -55,10 +54,10 @@ function sameConnection(a: DatabaseSection | undefined, b: DatabaseSection): boo
 async function safeMode(ctx: SetupContext, path: string, isNew: boolean): Promise<{ mode?: number; forceMode?: boolean; uid?: number; gid?: number; note?: string }> {
   if (isNew) {
     // A new conf.d file: readable by the group that may read the main config (Synapse's), by nobody else.
-    const main = await fs.stat(ctx.config!.files[0]!.path);
+    const main = await fileOwnership(ctx.config!.files[0]!.path);
     return { mode: 0o640, forceMode: true, uid: main.uid, gid: main.gid };
   }
-  const st = await fs.stat(path);
+  const st = await fileOwnership(path);
   const mode = st.mode & 0o777;
   if (!(mode & 0o007)) return {};
   if (st.uid !== 0 || st.gid !== 0) return { mode: mode & ~0o007, forceMode: true, note: `Removed access for other users from ${path} (it now holds a password); its owner and group keep theirs.` };
@@ -98,7 +97,7 @@ export const databaseConfig: Step<SetupContext> = {
       await writeFileAtomic(t.path, t.newText, { mode: 0o600, forceMode: true });
       return `Wrote ${t.path} (mode 0600). Paste its database: section into homeserver.yaml in place of the old one.`;
     }
-    const now = await fs.readFile(t.path, 'utf8').catch(() => '');
+    const now = await readTextOrEmpty(t.path);
     if (now !== t.oldText) throw new WizardError('CONFIG_CONFLICT', `${t.path} changed while the wizard was running; nothing was written.`, { hint: 'Run the wizard again.' });
     const m = await safeMode(ctx, t.path, t.isNew);
     if (m.note) sc.log(m.note, 'warn');
@@ -113,7 +112,7 @@ export const databaseConfig: Step<SetupContext> = {
       ctx.config = reloaded;
     } else {
       const t = await target(ctx);
-      if (t.oldText !== t.newText && (await fs.readFile(t.path, 'utf8')) !== t.newText) return { ok: false, message: `${t.path} does not hold the section.` };
+      if (t.oldText !== t.newText && (await readText(t.path)) !== t.newText) return { ok: false, message: `${t.path} does not hold the section.` };
     }
     const args = section.args as { host: string; port: number; user: string; password: string; dbname: string };
     const logins = await loginAsSynapse({ host: args.host, port: Number(args.port), user: args.user, password: args.password, dbname: args.dbname });
@@ -126,5 +125,5 @@ async function extraFile(ctx: SetupContext): Promise<string[]> {
   const cfg = ctx.config!;
   if (cfg.databaseFile || cfg.files.length < 2) return [];
   const p = join(dirname(cfg.files[cfg.files.length - 1]!.path), 'database.yaml');
-  return cfg.files.some((f) => f.path === p) ? [] : (await fs.access(p).then(() => [p], () => []));
+  return cfg.files.some((f) => f.path === p) ? [] : ((await exists(p)) ? [p] : []);
 }

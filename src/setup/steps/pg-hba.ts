@@ -1,23 +1,23 @@
 // Step 5: make pg_hba.conf accept Synapse's TCP login with a password, inserting lines before whatever would match first.
-import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { loginWithRetry } from '../../adapters/pg-login.js';
 import { addressesFor } from '../../adapters/pg-login.js';
-import { backupFile, canWrite, restoreBackup, writeFileAtomic } from '../../adapters/files.js';
+import { backupFile, canWrite, readText, restoreBackup, writeFileAtomic } from '../../adapters/files.js';
 import { unifiedDiff } from '../../core/diff.js';
 import { WizardError } from '../../core/errors.js';
 import type { Step } from '../../core/step.js';
 import { planHbaInsert, type HbaInsertPlan } from '../../pg/hba.js';
 import { quoteLiteral } from '../../pg/identifiers.js';
 import { requireAdmin, synapseDbArgs, type SetupContext } from '../context.js';
+import { isLoopbackHost } from '../../pg/host.js';
 
 /** The client addresses PostgreSQL will see for Synapse's connection, as CIDRs; undefined when it cannot know (a remote server). */
 export async function clientCidrs(host: string): Promise<string[] | undefined> {
   if (host === 'localhost') return ['127.0.0.1/32', '::1/128'];
   const addrs = isIP(host) ? [host] : await addressesFor(host).catch(() => []);
   const local = new Set(Object.values(networkInterfaces()).flat().map((i) => i?.address));
-  if (!addrs.length || !addrs.every((a) => local.has(a) || a.startsWith('127.') || a === '::1')) return undefined;
+  if (!addrs.length || !addrs.every((a) => local.has(a) || isLoopbackHost(a))) return undefined;
   return addrs.map((a) => (isIP(a) === 6 ? `${a}/128` : `${a}/32`));
 }
 
@@ -46,7 +46,7 @@ async function planFor(ctx: SetupContext): Promise<HbaState | { blocked: string;
   if (!cidrs) return { blocked: `Synapse connects to ${ctx.opts.dbHost}, which is not this machine, so the wizard cannot tell which client address the server will see.`, hint: 'Edit pg_hba.conf on the database server yourself (a host line for this machine with scram-sha-256), then run again with --pg-hba skip.' };
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readText(file);
   } catch (e) {
     return { blocked: `pg_hba.conf (${file}) cannot be read here: ${(e as Error).message}.`, hint: 'Run the wizard as root on the database server, or pass --pg-hba skip on managed servers (then make sure the server accepts Synapse with a password).' };
   }
@@ -96,7 +96,7 @@ export const pgHba: Step<SetupContext> = {
   async apply(ctx, sc) {
     const st = ctx.hbaPending;
     if (!st) throw new WizardError('INTERNAL', 'pg-hba apply without a plan');
-    const current = await fs.readFile(st.file, 'utf8');
+    const current = await readText(st.file);
     if (current !== st.text) throw new WizardError('HBA_RELOAD', `${st.file} changed while the wizard was running; nothing was written.`, { hint: 'Run the wizard again.' });
     const backup = await backupFile(st.file);
     sc.log(`Backed up ${st.file} to ${backup}`);
