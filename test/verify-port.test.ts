@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPgAdmin } from '../src/adapters/pg-admin.js';
-import { checkPort } from '../src/cutover/verify-port.js';
+import { checkPort } from '../src/cutover/port-check.js';
 import { startCluster } from './helpers/cluster.js';
 
 test('checkPort finds a sequence below its table, the backfill sequence, stream_positions ahead, and a count mismatch', async () => {

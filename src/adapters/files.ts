@@ -90,6 +90,57 @@ export async function fileOwnership(path: string): Promise<{ mode: number; uid: 
   return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
 }
 
+/** A file's text, or undefined when it does not exist or cannot be read. */
+export async function readTextOrUndefined(path: string): Promise<string | undefined> {
+  return fs.readFile(path, 'utf8').catch(() => undefined);
+}
+
+/** A file's bytes, as they are. */
+export async function readBytes(path: string): Promise<Buffer> {
+  return fs.readFile(path);
+}
+
+/** Removes a file the wizard made (a snapshot, a merged config); no error when it is already gone. */
+export async function removeFile(path: string): Promise<void> {
+  await fs.rm(path, { force: true });
+}
+
+/** rename(2): atomic within one file system. */
+export async function renameFile(from: string, to: string): Promise<void> {
+  await fs.rename(from, to);
+}
+
+/** Gives `path` the mode, owner and group of another file (the owner where this process may). */
+export async function copyOwnership(path: string, o: { mode: number; uid: number; gid: number }): Promise<void> {
+  await fs.chmod(path, o.mode);
+  await chownQuiet(path, o.uid, o.gid);
+}
+
+/** Names in a directory ([] when it cannot be read). */
+export async function listDir(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch(() => []);
+}
+
+/** Bytes free for an unprivileged writer on the file system holding `path`; undefined when it cannot be asked. */
+export async function freeBytes(path: string): Promise<number | undefined> {
+  try {
+    const s = await fs.statfs(path);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why this process may not read `path` (ENOENT, EACCES...), or undefined when it may. */
+export async function unreadableBecause(path: string): Promise<string | undefined> {
+  try {
+    await fs.access(path, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+}
+
 export async function exists(path: string): Promise<boolean> {
   try {
     await fs.access(path);

@@ -1,4 +1,5 @@
 // What the cutover steps share: the admin's options, the adapters, the journal, and what earlier steps measured.
+import { WizardError } from '../core/errors.js';
 import { dirname, join } from 'node:path';
 import type { Executor, ExecTarget, PathMapEntry } from '../adapters/exec.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -91,6 +92,6 @@ export function recordedData<T>(ctx: CutoverContext, id: string): T | undefined 
 }
 
 export function requireSqlite(ctx: CutoverContext): string {
-  if (!ctx.sqlitePath) throw new Error('internal: no SQLite file (preflight stops first)');
+  if (!ctx.sqlitePath) throw new WizardError('INTERNAL', 'internal: no SQLite file (preflight stops first)');
   return ctx.sqlitePath;
 }

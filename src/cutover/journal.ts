@@ -42,7 +42,7 @@ export async function readJournal(path: string): Promise<Journal | undefined> {
   }
   try {
     const j = JSON.parse(text) as Journal;
-    if (j.version !== 1 || typeof j.steps !== 'object' || !j.phase) throw new Error('not a version 1 journal');
+    if (j.version !== 1 || typeof j.steps !== 'object' || !j.phase) throw new WizardError('CONFIG_PARSE', 'not a version 1 journal');
     return j;
   } catch (e) {
     throw new WizardError('CONFIG_PARSE', `${path} is not a cutover journal: ${(e as Error).message}`, {

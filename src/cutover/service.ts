@@ -1,4 +1,5 @@
 // Which Synapse the cutover stops and starts: the --service spec (synctl by default when the tools have it) and its client listener.
+import { WizardError } from '../core/errors.js';
 import type { CutoverContext } from './context.js';
 import { clientBaseUrl } from '../synapse/listener.js';
 import { createService, type ServiceSpec, type SynapseService } from '../synapse/service.js';
@@ -22,6 +23,6 @@ export function makeService(ctx: CutoverContext, log: (line: string) => void): S
 export function requireService(ctx: CutoverContext, log: (line: string) => void): SynapseService {
   currentLog.set(ctx, log);
   const s = (ctx.service ??= makeService(ctx, log));
-  if (!s) throw new Error('internal: no service (preflight stops first)');
+  if (!s) throw new WizardError('INTERNAL', 'internal: no service (preflight stops first)');
   return s;
 }

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createPgAdmin, type PgAdmin } from '../../src/adapters/pg-admin.js';
-import { checkPort } from '../../src/cutover/verify-port.js';
+import { checkPort } from '../../src/cutover/port-check.js';
 import { IGNORED_TABLES, SCHEMA_TABLES } from '../../src/cutover/tables.js';
 
 export interface VerificationResult {

@@ -3,7 +3,7 @@
 import type { StepContext } from '../../core/step.js';
 import { synapseDbArgs } from '../../setup/context.js';
 import type { CutoverContext } from '../context.js';
-import { prepareSnapshot, type PortData } from '../port-step.js';
+import { prepareSnapshot, type PortData } from '../port-data.js';
 import { runDriver } from './driver.js';
 import { runCopyEngine } from './engine.js';
 

@@ -1,8 +1,8 @@
 // Phase 2: with Synapse stopped, a last snapshot of the live file (same pages, same rowids), so the live file is never ported in place.
-import { promises as fs } from 'node:fs';
+import { removeFile } from '../../adapters/files.js';
 import type { Step } from '../../core/step.js';
 import { requireSqlite, type CutoverContext } from '../context.js';
-import { snapshotUsable, takeSnapshot } from '../snapshot.js';
+import { snapshotUsable, takeSnapshot } from '../sqlite-snapshot.js';
 
 export const finalSnapshot: Step<CutoverContext> = {
   id: 'final-snapshot',
@@ -12,7 +12,7 @@ export const finalSnapshot: Step<CutoverContext> = {
     return { status: 'needed', message: `Copy ${requireSqlite(ctx)} to ${ctx.paths.finalSnapshot}.`, plan: [{ kind: 'note', text: `Online backup of ${ctx.sqlitePath} -> ${ctx.paths.finalSnapshot}; the phase 1 snapshot is removed first (its rows are in PostgreSQL).` }] };
   },
   async apply(ctx, sc) {
-    await fs.rm(ctx.paths.phase1Snapshot, { force: true });
+    await removeFile(ctx.paths.phase1Snapshot);
     const r = await takeSnapshot(requireSqlite(ctx), ctx.paths.finalSnapshot, (done, total) => sc.progress('snapshot pages', done, total), sc.signal);
     ctx.stepData['final-snapshot'] = { bytes: r.bytes, ms: r.ms };
     return `Copied ${(r.bytes / 1e6).toFixed(1)} MB in ${(r.ms / 1000).toFixed(1)} s.`;

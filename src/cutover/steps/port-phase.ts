@@ -4,7 +4,8 @@ import type { CutoverContext } from '../context.js';
 import { copySnapshot } from '../copy/port-copy.js';
 import { driverArgv } from '../copy/driver.js';
 import { portArgv } from '../port-run.js';
-import { portSnapshot, verifyPorted } from '../port-step.js';
+import { verifyPorted } from '../port-data.js';
+import { portSnapshot } from '../port-db.js';
 
 export interface PortPhase {
   id: string;

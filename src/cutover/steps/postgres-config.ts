@@ -1,6 +1,5 @@
 // Phase 1: homeserver-postgres.yaml beside the config, the whole config with the PostgreSQL database block (synapse_port_db needs one file).
-import { promises as fs } from 'node:fs';
-import { writeFileAtomic } from '../../adapters/files.js';
+import { fileOwnership, readText, readTextOrUndefined, writeFileAtomic } from '../../adapters/files.js';
 import { postgresDatabaseSection, renderConfigWithDatabase } from '../../config/database-block.js';
 import { parseConfigText, type DatabaseSection } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
@@ -25,7 +24,7 @@ export const postgresConfig: Step<CutoverContext> = {
   why: 'synapse_port_db --postgres-config needs one complete config file; after the port it becomes homeserver.yaml.',
   async check(ctx, sc) {
     const path = ctx.paths.postgresConfig;
-    const old = await fs.readFile(path, 'utf8').catch(() => undefined);
+    const old = await readTextOrUndefined(path);
     const text = wantedText(ctx, sc.dryRun);
     if (old === text) return { status: 'done', message: `${path} is up to date.` };
     // Shown as a change of the config Synapse runs with, so only the database block appears (the rest holds other secrets).
@@ -34,13 +33,13 @@ export const postgresConfig: Step<CutoverContext> = {
     return { status: 'needed', message: `${old === undefined ? 'Write' : 'Update'} ${path}.`, plan: [{ kind: 'file', path, diff: unifiedDiff(base, text, `${from} -> ${path}`), note: `${old === undefined ? `a copy of ${from}` : path} with this change; same mode and owner as the config; it holds the database password` }] };
   },
   async apply(ctx, sc) {
-    const st = await fs.stat(ctx.paths.mainConfig);
+    const st = await fileOwnership(ctx.paths.mainConfig);
     if (st.mode & 0o004) sc.log(`${ctx.paths.mainConfig} is readable by every user; homeserver-postgres.yaml gets the same mode and holds the database password. Consider chmod 640.`, 'warn');
     await writeFileAtomic(ctx.paths.postgresConfig, wantedText(ctx), { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
     return `Wrote ${ctx.paths.postgresConfig}.`;
   },
   async verify(ctx) {
-    const text = await fs.readFile(ctx.paths.postgresConfig, 'utf8');
+    const text = await readText(ctx.paths.postgresConfig);
     const db = parseConfigText(ctx.paths.postgresConfig, text).data.database as DatabaseSection | undefined;
     if (db?.name !== 'psycopg2') return { ok: false, message: 'its database section is not psycopg2.' };
     return { ok: true, message: `database ${String(db.args.dbname)} as ${String(db.args.user)} on ${String(db.args.host)}:${String(db.args.port)}.` };

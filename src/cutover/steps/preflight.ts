@@ -1,7 +1,7 @@
 // Preflight (read-only): every reason the cutover would fail, found before anything changes, each with its fix.
-import { promises as fs, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { canWrite } from '../../adapters/files.js';
+import { canWrite, freeBytes, unreadableBecause } from '../../adapters/files.js';
+import { isLocalHost, isLoopbackHost } from '../../pg/host.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { requireAdmin } from '../../setup/context.js';
 import type { CutoverContext } from '../context.js';
@@ -21,21 +21,11 @@ export interface Finding {
 
 const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
 
-async function freeBytes(path: string): Promise<number | undefined> {
-  try {
-    const s = await fs.statfs(path);
-    return s.bavail * s.bsize;
-  } catch {
-    return undefined;
-  }
-}
-
 async function sqliteFindings(ctx: CutoverContext, out: Finding[]): Promise<number> {
   const path = ctx.sqlitePath!;
-  try {
-    await fs.access(path, constants.R_OK);
-  } catch (e) {
-    out.push({ blocking: true, problem: `The SQLite file ${path} cannot be read (${(e as NodeJS.ErrnoException).code}).`, fix: 'Run the wizard as root, and check database.args.database in the config (relative paths are relative to where Synapse starts).' });
+  const unreadable = await unreadableBecause(path);
+  if (unreadable) {
+    out.push({ blocking: true, problem: `The SQLite file ${path} cannot be read (${unreadable}).`, fix: 'Run the wizard as root, and check database.args.database in the config (relative paths are relative to where Synapse starts).' });
     return 0;
   }
   const f = await sqliteFacts(path, { quickCheck: ctx.journal.phase === 'phase1' && !recorded(ctx, 'port-snapshot') });
@@ -64,7 +54,7 @@ async function diskFindings(ctx: CutoverContext, sqliteBytes: number, out: Findi
   if (free !== undefined && free < need) out.push({ blocking: true, problem: `Only ${gb(free)} free in ${snapDir}; the snapshot needs about ${gb(need)}.`, fix: 'Free space there (FAILURES #24).' });
   const server = ctx.setup.server;
   const host = ctx.opts.setup.dbHost;
-  const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host.startsWith('/');
+  const local = isLocalHost(host);
   if (server?.dataDirectory && local) {
     const pgFree = await freeBytes(server.dataDirectory);
     if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file (FAILURES #24); free space or move the data directory.' });
@@ -131,7 +121,7 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
   }
   if (!downtime) await targetFindings(ctx, out);
   const host = ctx.opts.setup.dbHost;
-  if (ctx.exec.target.kind === 'docker' && (host === 'localhost' || host.startsWith('127.') || host === '::1')) {
+  if (ctx.exec.target.kind === 'docker' && isLoopbackHost(host)) {
     out.push({ blocking: false, problem: `Synapse's tools run in container ${ctx.exec.target.container}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf (FAILURES #10).' });
   }
   if (!(await canWrite(ctx.paths.postgresConfig))) out.push({ blocking: true, problem: `${ctx.paths.configDir} is not writable, so homeserver-postgres.yaml cannot be written beside the config.`, fix: 'Run the wizard as root (or as the owner of the config directory).' });

@@ -1,7 +1,7 @@
 // Phase 1: a consistent snapshot of the live SQLite file while Synapse keeps running (SQLite's online backup API).
 import type { Step } from '../../core/step.js';
 import { recordedData, requireSqlite, type CutoverContext } from '../context.js';
-import { snapshotUsable, takeSnapshot } from '../snapshot.js';
+import { snapshotUsable, takeSnapshot } from '../sqlite-snapshot.js';
 import { sqliteMaxRowids } from '../sqlite-facts.js';
 import { APPEND_ONLY_TABLES } from '../tables.js';
 

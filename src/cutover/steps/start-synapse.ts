@@ -1,6 +1,5 @@
 // Phase 2 ends: start Synapse on PostgreSQL and prove it serves; if it never becomes healthy, put SQLite back and start it again.
-import { promises as fs } from 'node:fs';
-import { restoreBackup, writeFileAtomic } from '../../adapters/files.js';
+import { readBytes, restoreBackup, writeFileAtomic } from '../../adapters/files.js';
 import { toWizardError, WizardError } from '../../core/errors.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { quoteLiteral } from '../../pg/identifiers.js';
@@ -35,7 +34,7 @@ async function rollback(ctx: CutoverContext, sc: StepContext, reason: string): P
   sc.log(`Synapse did not become healthy on PostgreSQL (${reason}). Rolling back to SQLite.`, 'error');
   const service = requireService(ctx, (l) => sc.log(l));
   if (await service.isRunning().catch(() => false)) await service.stop().catch((e) => sc.log(`Stopping the failed Synapse: ${(e as Error).message}`, 'warn'));
-  if (swap.sqliteCopy === ctx.paths.oldSqliteConfig) await writeFileAtomic(swap.file, await fs.readFile(swap.sqliteCopy));
+  if (swap.sqliteCopy === ctx.paths.oldSqliteConfig) await writeFileAtomic(swap.file, await readBytes(swap.sqliteCopy));
   else await restoreBackup(swap.sqliteCopy, swap.file);
   sc.log(`Put the SQLite config back into ${swap.file}.`);
   try {

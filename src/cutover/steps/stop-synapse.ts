@@ -4,7 +4,7 @@ import { recorded, recordedData, requireSqlite, type CutoverContext } from '../c
 import { compareTables } from '../copy/engine.js';
 import { describeEstimate, estimateCopyDowntime, estimateDowntime, type DowntimeEstimate } from '../estimate.js';
 import { synapseDbArgs } from '../../setup/context.js';
-import type { PortData } from '../port-step.js';
+import type { PortData } from '../port-data.js';
 import { requireService } from '../service.js';
 import { sqliteBytes, sqliteMaxRowids } from '../sqlite-facts.js';
 import { APPEND_ONLY_TABLES } from '../tables.js';

@@ -1,8 +1,7 @@
 // Phase 2: point Synapse at PostgreSQL. One file: homeserver.yaml -> homeserver-old-sqlite.yaml, homeserver-postgres.yaml -> homeserver.yaml.
 // Several files (Debian's conf.d): only the file holding `database` is rewritten, with a backup.
-import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { backupFile, writeFileAtomic } from '../../adapters/files.js';
+import { backupFile, copyOwnership, exists, fileOwnership, listDir, readText, readTextOrUndefined, removeFile, renameFile, writeFileAtomic } from '../../adapters/files.js';
 import { setDatabaseSection } from '../../config/database-block.js';
 import { loadConfig, type ConfigFile, type LoadedConfig } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
@@ -26,7 +25,7 @@ function targetFile(ctx: CutoverContext): ConfigFile {
 }
 
 async function current(path: string): Promise<string> {
-  return fs.readFile(path, 'utf8');
+  return readText(path);
 }
 
 async function sqliteVersionOnDisk(ctx: CutoverContext): Promise<SwapData | undefined> {
@@ -36,10 +35,10 @@ async function sqliteVersionOnDisk(ctx: CutoverContext): Promise<SwapData | unde
 /** Where the swap kept the SQLite version of the config: homeserver-old-sqlite.yaml, or the newest backup of the rewritten file. */
 export async function findSqliteVersion(config: LoadedConfig, oldSqliteConfig: string): Promise<SwapData | undefined> {
   const file = (config.databaseFile ?? config.files[0]!).path;
-  if (config.files.length === 1) return (await fs.stat(oldSqliteConfig).then(() => true, () => false)) ? { file, sqliteCopy: oldSqliteConfig } : undefined;
+  if (config.files.length === 1) return (await exists(oldSqliteConfig)) ? { file, sqliteCopy: oldSqliteConfig } : undefined;
   const dir = dirname(file);
   const prefix = `${basename(file)}.synapse-pg-`;
-  const backups = (await fs.readdir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.bak')).sort();
+  const backups = (await listDir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.bak')).sort();
   return backups.length ? { file, sqliteCopy: join(dir, backups[backups.length - 1]!) } : undefined;
 }
 
@@ -75,17 +74,16 @@ export const swapConfig: Step<CutoverContext> = {
       // Copy first, then one atomic rename over homeserver.yaml: at every moment homeserver.yaml is whole, old or new.
       sqliteCopy = ctx.paths.oldSqliteConfig;
       await writeFileAtomic(sqliteCopy, old);
-      const st = await fs.stat(file);
-      await fs.chmod(sqliteCopy, st.mode & 0o7777);
-      await fs.chown(sqliteCopy, st.uid, st.gid).catch(() => undefined);
-      const pg = await fs.readFile(ctx.paths.postgresConfig, 'utf8').catch(() => undefined);
+      const st = await fileOwnership(file);
+      await copyOwnership(sqliteCopy, st);
+      const pg = await readTextOrUndefined(ctx.paths.postgresConfig);
       if (pg !== next) await writeFileAtomic(ctx.paths.postgresConfig, next, { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
-      await fs.rename(ctx.paths.postgresConfig, file);
+      await renameFile(ctx.paths.postgresConfig, file);
     } else {
       sqliteCopy = await backupFile(file);
       await writeFileAtomic(file, next);
       // The merged copy was only for synapse_port_db; it holds every secret of the config, so it does not stay around.
-      await fs.rm(ctx.paths.postgresConfig, { force: true });
+      await removeFile(ctx.paths.postgresConfig);
     }
     ctx.stepData['swap-config'] = { file, sqliteCopy } satisfies SwapData;
     return single(ctx) ? `${file} now uses PostgreSQL; the SQLite version is ${sqliteCopy}.` : `Rewrote the database section of ${file} (backup ${sqliteCopy}).`;

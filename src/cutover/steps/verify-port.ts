@@ -1,10 +1,10 @@
 // Phase 2: proves the port before Synapse is pointed at it: row counts, sequences, stream_positions.
-import { existsSync } from 'node:fs';
+import { exists } from '../../adapters/files.js';
 import type { Step } from '../../core/step.js';
 import { requireAdmin } from '../../setup/context.js';
 import { recordedData, type CutoverContext } from '../context.js';
-import type { PortData } from '../port-step.js';
-import { checkPort, type PortCheck } from '../verify-port.js';
+import type { PortData } from '../port-data.js';
+import { checkPort, type PortCheck } from '../port-check.js';
 
 const lastCheck = new WeakMap<CutoverContext, PortCheck>();
 
@@ -25,7 +25,7 @@ export const verifyPort: Step<CutoverContext> = {
   title: 'Verify the port',
   why: 'Synapse is only pointed at PostgreSQL once every table holds what SQLite holds and the sequences cannot hand out ids twice.',
   async check(ctx, sc) {
-    if (sc.dryRun && !existsSync(ctx.paths.finalSnapshot)) {
+    if (sc.dryRun && !(await exists(ctx.paths.finalSnapshot))) {
       return { status: 'needed', message: 'After the final port: compare every table on both sides.', plan: [{ kind: 'note', text: 'count the rows of every ported table in the final snapshot and in PostgreSQL; check sequences against table maxima and stream_positions' }] };
     }
     const c = await run(ctx);

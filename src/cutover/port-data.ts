@@ -1,12 +1,11 @@
-// The shared body of both port steps: finish background updates on the snapshot, run synapse_port_db, report what it dropped.
+// What both engines share: the journal record of a port, the work before it, and the proof that a port took place.
 import { WizardError } from '../core/errors.js';
 import type { StepContext } from '../core/step.js';
 import { requireAdmin } from '../setup/context.js';
 import type { CutoverContext } from './context.js';
 import type { PortRules } from './copy/driver.js';
 import { finishBackgroundUpdates, preparePostgres } from './background-updates.js';
-import { droppedByTable, tableTimings } from './port-output.js';
-import { runPort, stopLeftoverTools } from './port-run.js';
+import { stopLeftoverTools } from './port-run.js';
 
 export interface PortData {
   /** Which engine made this port (absent: synapse_port_db, as journals before the copy engine). */
@@ -38,39 +37,6 @@ export async function prepareSnapshot(ctx: CutoverContext, sc: StepContext, snap
   await stopLeftoverTools([snapshot, ctx.paths.snapshotConfig, ctx.paths.postgresConfig].map((p) => ctx.exec.toInside(p)), root, (m) => sc.log(m, 'warn'));
   await finishBackgroundUpdates(ctx, snapshot, sc);
   if (phase === 'phase1') await preparePostgres(ctx, sc);
-}
-
-export async function portSnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
-  const t0 = Date.now();
-  await prepareSnapshot(ctx, sc, snapshot, phase);
-  let lastState = '';
-  // synapse_port_db empties and copies again the tables the copy engine compared by digest: those records no longer hold.
-  if (ctx.journal.copyDigests) {
-    delete ctx.journal.copyDigests;
-    await ctx.saveJournal();
-  }
-  const r = await runPort({
-    exec: ctx.exec,
-    sqlite: snapshot,
-    postgresConfig: ctx.paths.postgresConfig,
-    logFile: ctx.paths.portLog(phase),
-    signal: sc.signal,
-    onProgress: (table, done, total) => sc.progress(table, done, total),
-    onState: (s) => {
-      if (s !== lastState) sc.log(`synapse_port_db: ${s}...`);
-      lastState = s;
-    },
-    onWarn: (line) => sc.log(line, 'warn'),
-  });
-  const dropped = droppedByTable(r);
-  const nDropped = Object.values(dropped).reduce((a, b) => a + b, 0);
-  if (nDropped) sc.log(`synapse_port_db dropped ${nDropped} row(s) that PostgreSQL cannot store (NUL bytes): ${Object.entries(dropped).map(([t, n]) => `${t} ${n}`).join(', ')}. Full log: ${r.logFile}`, 'warn');
-  const slow = tableTimings(r).slice(0, 5).map((t) => `${t.table} ${t.rows} rows in ${(t.ms / 1000).toFixed(1)} s`);
-  sc.log(`synapse_port_db took ${(r.ms / 1000).toFixed(1)} s (setup ${((r.setupMs ?? 0) / 1000).toFixed(1)} s, copying ${((r.copyMs ?? 0) / 1000).toFixed(1)} s, ${r.rowsCopied} rows copied)${slow.length ? `; slowest tables: ${slow.join(', ')}` : ''}. Log: ${r.logFile}`);
-  if (phase === 'phase1') sc.log(`Phase 1 (background updates, schema, port) took ${((Date.now() - t0) / 1000).toFixed(1)} s while Synapse kept serving.`);
-  const tables: PortData['tables'] = {};
-  for (const t of Object.values(r.tables)) tables[t.table] = [t.total, t.copied, Math.max(0, (t.lastAt ?? 0) - (t.firstAt ?? 0))];
-  return { engine: 'port-db', ms: r.ms, setupMs: r.setupMs, copyMs: r.copyMs, rowsCopied: r.rowsCopied, tables, dropped, states: r.states.map((x) => [x.state, x.atMs]), logFile: r.logFile };
 }
 
 /** A port left port_from_sqlite3 behind in the target database. */
