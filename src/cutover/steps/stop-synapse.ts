@@ -1,7 +1,7 @@
 // Phase 2 begins: show the downtime estimate, then stop Synapse and prove it stopped (pid gone, listener closed).
 import type { Step, StepContext } from '../../core/step.js';
 import { recorded, recordedData, requireSqlite, type CutoverContext } from '../context.js';
-import { compareTables } from '../copy/engine.js';
+import { compareTables } from '../copy/compare.js';
 import { describeEstimate, estimateCopyDowntime, estimateDowntime, type DowntimeEstimate } from '../estimate.js';
 import { synapseDbArgs } from '../../setup/context.js';
 import type { PortData } from '../port-data.js';
