@@ -2,7 +2,7 @@
 import { exists } from '../../adapters/files.js';
 import { resolve } from 'node:path';
 import type { Step } from '../../core/step.js';
-import { quoteLiteral } from '../../pg/identifiers.js';
+import { quoteIdent, quoteLiteral } from '../../pg/identifiers.js';
 import { validateIdentifier } from '../../pg/identifiers.js';
 import { createDatabaseSql, localeProblems } from '../../setup/steps/create-database.js';
 import type { MaintainContext } from '../context.js';
@@ -12,11 +12,25 @@ interface DbRow {
   collate: string;
   ctype: string;
   owner: string;
+  comment: string | null;
+}
+
+/**
+ * A restore marks its database while pg_restore runs (COMMENT ON DATABASE), and clears the mark once the rows are proven: a
+ * database that still carries the mark is a restore of this wizard that a kill cut short, which the next run may start over.
+ */
+export function restoreMark(file: string): string {
+  return `synapse-pg: restore of ${file} in progress`;
+}
+
+function markSql(name: string, file: string): string {
+  return `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(restoreMark(file))}`;
 }
 
 export async function targetRow(ctx: MaintainContext, name: string): Promise<DbRow | undefined> {
   const [row] = await ctx.admin!.query<DbRow>(
-    `SELECT pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype, r.rolname AS owner
+    `SELECT pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype, r.rolname AS owner,
+            shobj_description(d.oid, 'pg_database') AS comment
        FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = ${quoteLiteral(name)}`,
   );
   return row;
@@ -39,16 +53,25 @@ export const restoreTarget: Step<MaintainContext> = {
     if (!(await exists(file))) return { status: 'blocked', message: `${file} does not exist.`, hint: 'Pass the path of an existing backup with --backup-file.' };
     const name = ctx.found.restoreDb as string | undefined;
     if (!name) return { status: 'blocked', message: 'No database to restore into was named.', hint: 'Pass --restore-db NAME (a database that does not exist yet).' };
-    if (await targetRow(ctx, name)) {
+    const existing = await targetRow(ctx, name);
+    if (existing?.comment === restoreMark(file)) {
+      ctx.found.restartRestore = true;
+      const sql = `DROP DATABASE ${quoteIdent(name)} WITH (FORCE); ${createDatabaseSql(name, ctx.db.args.user)}; ${markSql(name, file)}`;
+      return { status: 'needed', message: `Database ${name} holds a restore of ${file} that an earlier run did not finish (it still carries the wizard's mark); it is dropped and the restore starts over.`, plan: [{ kind: 'sql', sql }], confirm: `Drop the half-restored database ${name} and restore ${file} into a new one?` };
+    }
+    if (existing) {
       return { status: 'blocked', message: `Database ${name} exists already; a restore never goes over an existing database.`, hint: `Pick a new name with --restore-db, or drop ${name} yourself if you are sure it holds nothing you need.` };
     }
-    const sql = createDatabaseSql(name, ctx.db.args.user);
+    const sql = `${createDatabaseSql(name, ctx.db.args.user)}; ${markSql(name, file)}`;
     return { status: 'needed', message: `Database ${name} does not exist yet.`, plan: [{ kind: 'sql', sql }], confirm: `Create database ${name} and restore ${file} into it?` };
   },
   async apply(ctx) {
     const name = ctx.found.restoreDb as string;
+    const file = ctx.found.backupFile as string;
+    if (ctx.found.restartRestore) await ctx.admin!.exec(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
     await ctx.admin!.exec(createDatabaseSql(name, ctx.db.args.user));
-    return `Created database ${name}.`;
+    await ctx.admin!.exec(markSql(name, file));
+    return `${ctx.found.restartRestore ? 'Dropped the half-restored database and created' : 'Created'} database ${name}, marked as a restore in progress.`;
   },
   async verify(ctx) {
     const name = ctx.found.restoreDb as string;
