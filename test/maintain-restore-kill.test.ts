@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabaseSql } from '../src/setup/steps/create-database.js';
 import { freePort, startCluster } from './helpers/cluster.js';
-import { runCli, stepStatuses } from './helpers/cli.js';
+import { runCli, stepStatuses, type CliOptions } from './helpers/cli.js';
 
 test('restore killed during pg_restore: the rerun drops the half-restored database, restores again, proves the rows', { timeout: 300_000 }, async () => {
   const c = await startCluster();
@@ -23,7 +23,7 @@ test('restore killed during pg_restore: the rerun drops the half-restored databa
     const cfg = join(dir, 'homeserver.yaml');
     writeFileSync(cfg, `server_name: restore.test\nlisteners:\n  - port: ${await freePort()}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    resources: [{ names: [client] }]\ndatabase:\n  name: psycopg2\n  args: { user: synapse_user, password: '${password}', dbname: synapse, host: 127.0.0.1, port: ${c.port} }\n`, { mode: 0o600 });
     const dump = join(dir, 'synapse.dump');
-    const maintain = (more: string[], onLine?: Parameters<typeof runCli>[1]['onLine']) => runCli(['maintain', ...more, '--yes', '--json', '-c', cfg, '--pg-admin', 'local'], { env: c.env, watchSecrets: [password], timeoutMs: 240_000, onLine });
+    const maintain = (more: string[], onLine?: CliOptions['onLine']) => runCli(['maintain', ...more, '--yes', '--json', '-c', cfg, '--pg-admin', 'local'], { env: c.env, watchSecrets: [password], timeoutMs: 240_000, onLine });
     const b = await maintain(['backup', '--backup-file', dump]);
     assert.equal(b.code, 0, b.stdout + b.stderr);
 
