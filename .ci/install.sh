@@ -24,6 +24,9 @@ apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 export npm_config_nodedir=/usr
 npm ci --no-audit --no-fund
 npm run build --silent
+# synapse-pg on PATH: a link to the built entry point (it starts with #!/usr/bin/env node)
+chmod 755 dist/screens/main.js
+ln -sfn "$PWD/dist/screens/main.js" /usr/local/bin/synapse-pg
 
 if [ "$what" = test ]; then
   bash .ci/synapse-chroot.sh >/dev/null
