@@ -93,7 +93,8 @@ Commands:
   doctor      diagnose and fix known failures
   maintain    report|backup|restore|vacuum|purge|rooms|compress: size report, backup and restore,
               vacuum, purge old history, delete rooms without local members, compress state
-  status      where things stand (config, database, unfinished cutover)
+  status      where things stand: config, database, whether Synapse runs and on which database,
+              the cutover's journal checked against the system (--synapse-exec/--path-map map its paths)
   sandbox     up|down|status: a practice homeserver to rehearse on (root, Debian)
 
 Common flags:
