@@ -155,6 +155,28 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.match(String(svc.events.find((e) => e.event === 'step' && e.id === 'vacuum-full')?.message), /Synapse serves again/);
     assert.equal(await health(files.baseUrl), true);
 
+    // Killed right after it stopped Synapse: the next run knows the wizard stopped it, vacuums, and starts it again.
+    const vacuumArgs = ['maintain', 'vacuum', '--full', '--yes', '--pg-admin', 'local', '--service', 'synctl', '--synapse-exec', `chroot:${chroot}`, '--json', '-c', files.configPathHost];
+    let killedVacuum = false;
+    const cut = await runCli(vacuumArgs, {
+      env: c.env,
+      timeoutMs: 300_000,
+      onLine: (line, child) => {
+        if (!killedVacuum && /Stopping Synapse/.test(line)) {
+          killedVacuum = true;
+          setTimeout(() => child.kill('SIGKILL'), 200);
+        }
+      },
+    });
+    assert.ok(killedVacuum && cut.code === null, `VACUUM FULL was killed after it began to stop Synapse: ${cut.stdout}`);
+    for (let i = 0; i < 120 && (await health(files.baseUrl)); i++) await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await health(files.baseUrl), false, 'the killed run left Synapse stopped');
+    const resumed = await runCli(vacuumArgs, { env: c.env, watchSecrets: secrets, timeoutMs: 300_000 });
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.ok(resumed.events.some((e) => e.event === 'log' && /An earlier run stopped Synapse for VACUUM FULL and was interrupted/.test(String(e.message))), resumed.stdout);
+    assert.match(String(resumed.events.find((e) => e.event === 'step' && e.id === 'vacuum-full')?.message), /Synapse serves again/);
+    assert.equal(await health(files.baseUrl), true, 'Synapse serves again after the rerun');
+
     // Synapse stopped from here on: nothing writes, so PostgreSQL's figures can be compared exactly
     await service.stop();
     const rep = await maintain('report', '--pg-admin', 'local', '--top', '10');

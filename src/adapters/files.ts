@@ -100,6 +100,11 @@ export async function readBytes(path: string): Promise<Buffer> {
   return fs.readFile(path);
 }
 
+/** A directory of the wizard's own (state, journal), made with its parents when missing. */
+export async function ensureDir(dir: string, mode = 0o700): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode });
+}
+
 /** Removes a file the wizard made (a snapshot, a merged config); no error when it is already gone. */
 export async function removeFile(path: string): Promise<void> {
   await fs.rm(path, { force: true });

@@ -1,4 +1,6 @@
 // VACUUM FULL: rewrites every table and gives the space back to the file system; only with Synapse stopped and room for the largest table's copy.
+import { dirname, join } from 'node:path';
+import { ensureDir, readTextOrUndefined, removeFile, writeFileAtomic } from '../../adapters/files.js';
 import type { Step } from '../../core/step.js';
 import { health } from '../../synapse/client.js';
 import { report, tryAdmin, type MaintainContext } from '../context.js';
@@ -9,12 +11,24 @@ interface Found {
   stopped: boolean;
 }
 
+/**
+ * Written before the wizard stops Synapse and removed once it has started it again: a run killed in between leaves it, and the
+ * next run knows that Synapse is down because of the wizard, and starts it again.
+ */
+function stoppedMarker(ctx: MaintainContext): string {
+  return join(dirname(ctx.configPath), '.synapse-pg', 'maintain-stopped-synapse.json');
+}
+
 export const vacuumFull: Step<MaintainContext> = {
   id: 'vacuum-full',
   title: 'VACUUM FULL (Synapse stopped)',
   why: 'VACUUM FULL locks each table while it writes a compact copy: Synapse must not run, and the disk must hold the copy of the largest table.',
   async check(ctx) {
     const running = await health(ctx.baseUrl);
+    const earlier = running ? undefined : await readTextOrUndefined(stoppedMarker(ctx));
+    if (earlier && !ctx.service) {
+      return { status: 'blocked', message: `An earlier VACUUM FULL stopped Synapse and was interrupted before it started it again (${stoppedMarker(ctx)}); Synapse is still down.`, hint: 'Run it again with the same --service so the wizard finishes and starts Synapse, or start Synapse by hand and remove that file.' };
+    }
     if (running && !ctx.service) {
       return { status: 'blocked', message: `Synapse is running (${ctx.baseUrl}/health answers OK); VACUUM FULL would lock its tables for the whole run.`, hint: 'Stop Synapse first (e.g. systemctl stop matrix-synapse), or pass --service so the wizard stops it and starts it again afterwards.' };
     }
@@ -32,6 +46,7 @@ export const vacuumFull: Step<MaintainContext> = {
       message: `The database takes ${formatBytes(before)}; ${formatBytes(free.freeBytes)} free at ${free.dataDirectory}, largest table ${largest?.table ?? '-'} ${formatBytes(largest?.bytes ?? 0)}.`,
       plan: [
         ...(running ? [{ kind: 'note' as const, text: `Stop Synapse with ${ctx.service!.describe()}, and start it again afterwards.` }] : []),
+        ...(earlier ? [{ kind: 'note' as const, text: `Start Synapse again afterwards with ${ctx.service!.describe()}: an earlier run stopped it and was interrupted.` }] : []),
         { kind: 'sql', sql: 'VACUUM (FULL, ANALYZE);', database: ctx.db.args.dbname, note: `as ${ctx.db.args.user}` },
       ],
       confirm: `Run VACUUM FULL on ${ctx.db.args.dbname}${running ? ' (Synapse is stopped meanwhile)' : ''}?`,
@@ -39,9 +54,15 @@ export const vacuumFull: Step<MaintainContext> = {
   },
   async apply(ctx, sc) {
     const f = ctx.found.full as Found;
+    const marker = stoppedMarker(ctx);
     if (await health(ctx.baseUrl)) {
+      await ensureDir(dirname(marker));
+      await writeFileAtomic(marker, JSON.stringify({ stoppedAt: new Date().toISOString(), task: 'vacuum --full' }) + '\n', { mode: 0o600 });
       sc.log(`Stopping Synapse (${ctx.service!.describe()}) ...`);
       await ctx.service!.stop();
+      f.stopped = true;
+    } else if (await readTextOrUndefined(marker)) {
+      sc.log(`An earlier run stopped Synapse for VACUUM FULL and was interrupted; it is started again once VACUUM FULL is done.`, 'warn');
       f.stopped = true;
     }
     try {
@@ -50,6 +71,7 @@ export const vacuumFull: Step<MaintainContext> = {
       if (f.stopped) {
         sc.log('Starting Synapse again ...');
         await ctx.service!.start();
+        await removeFile(marker);
       }
     }
     return 'VACUUM FULL finished.';
