@@ -40,7 +40,7 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   const p = cutoverPaths(config, sqlite);
   // A generated password must survive a rerun: keep it beside the journal unless the admin named a file.
   opts.setup.dbPasswordFile ??= join(p.workDir, 'db-password');
-  let journal = j0 ?? (await readJournal(p.journal));
+  let journal = j0;
   let resumed = !!journal;
   if (journal?.phase === 'rolled-back') {
     const kept = dryRun ? p.journal : await archiveJournal(p.journal);

@@ -33,15 +33,16 @@ const EXIT: Record<number, Known> = {
   4: { test: [], what: "homeserver-postgres.yaml has no 'database' section", hint: 'Remove homeserver-postgres.yaml and run cutover again so the wizard writes it.' },
 };
 
-/** The diagnosis of a failed run, or of an error text the script printed. */
-export function diagnosePort(exitCode: number | undefined, text: string, logFile: string): WizardError {
+/** The diagnosis of a failed run, or of an error text the script (or the copy engine, `tool`) met. */
+export function diagnosePort(exitCode: number | undefined, text: string, logFile: string, tool = 'synapse_port_db'): WizardError {
+  const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`;
   const known = KNOWN.find((k) => matchesAny(k.test, text)) ?? (exitCode !== undefined ? EXIT[exitCode] : undefined);
   const last = text.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
   if (known) {
-    return new WizardError('PORT_FAILED', `synapse_port_db failed (exit code ${exitCode ?? '?'}): ${known.what}. It printed: ${last.slice(0, 600)}`, { hint: `${known.hint} Full log: ${logFile}` });
+    return new WizardError('PORT_FAILED', `${tool} failed${code}: ${known.what}. It printed: ${last.slice(0, 600)}`, { hint: `${known.hint} Full log: ${logFile}` });
   }
   if (exitCode === 127) {
     return new WizardError('PORT_FAILED', 'synapse_port_db was not found where the tools run.', { hint: 'Point --synapse-exec at the Synapse installation (local, docker:CONTAINER or chroot:DIR).' });
   }
-  return new WizardError('PORT_FAILED', `synapse_port_db failed (exit code ${exitCode ?? '?'}): ${last.slice(0, 600) || 'no output'}`, { hint: `Read the full log: ${logFile}. Running cutover again resumes the port.` });
+  return new WizardError('PORT_FAILED', `${tool} failed${code}, and no known cause matches what it said: ${last.slice(0, 600) || 'no output'}`, { hint: `Read the full log: ${logFile}. Running cutover again resumes the port; synapse-pg doctor --error "..." looks for a cause.` });
 }

@@ -5,7 +5,7 @@ import { WizardError } from '../../core/errors.js';
 import type { CopyEngineOptions } from './engine.js';
 import type { PortRules } from './driver.js';
 import { countSweep, newSweepResult, sweepTable } from './source.js';
-import { planFor, readPgMeta, readPortRows, sweepFor, type PgMeta } from './target.js';
+import { connect, planFor, readPgMeta, readPortRows, sweepFor, type PgMeta } from './target.js';
 
 export interface Comparison {
   /** Tables whose rows differ from the recorded digest, or that have none. */
@@ -48,8 +48,8 @@ export async function compareWith(db: Database.Database, probe: Database.Databas
  * before Synapse is stopped; the live file may be read while Synapse runs).
  */
 export async function compareTables(o: Pick<CopyEngineOptions, 'sqlite' | 'pg' | 'rules' | 'tables' | 'digests' | 'signal'>): Promise<Comparison & { appendRows: number }> {
-  const meta = await readPgMeta(o.pg);
-  const ports = await readPortRows(o.pg);
+  const c0 = await connect(o.pg);
+  const [meta, ports] = await Promise.all([readPgMeta(c0), readPortRows(c0)]).finally(() => c0.end().catch(() => undefined));
   const db = openReadOnly(o.sqlite);
   const probe = openReadOnly(o.sqlite);
   try {

@@ -72,7 +72,12 @@ export async function runDriver(o: DriverOptions): Promise<DriverResult> {
       signal: o.signal,
       onLine: (line, stream) => {
         if (stream === 'stdout' && line.startsWith('SPGW-JSON ')) {
-          const m = JSON.parse(line.slice(10)) as { kind: string; value: unknown };
+          let m: { kind: string; value: unknown };
+          try {
+            m = JSON.parse(line.slice(10)) as typeof m;
+          } catch {
+            return; // a cut line: the answer is then missing, which is reported below
+          }
           if (m.kind === 'rules') rules = m.value as PortRules;
           else if (m.kind === 'tables') tables = m.value as string[];
           else if (m.kind === 'missing') missing = String(m.value);

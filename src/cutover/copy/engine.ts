@@ -16,7 +16,7 @@ import { copyEventSearch, setupSentTransactions } from './special.js';
 import { connect, connectError, inTransaction, pgColumnList, planFor, readPgMeta, readPortRows, sweepFor } from './target.js';
 
 export interface CopyEngineOptions {
-  /** Host path of the SQLite file to read (a snapshot, or the stopped live file). */
+  /** Host path of the SQLite snapshot to read (the driver has prepared it, as the script prepares the file it ports). */
   sqlite: string;
   pg: pg.ClientConfig;
   rules: PortRules;
@@ -41,7 +41,7 @@ export interface TableResult {
   rows: number;
   copied: number;
   ms: number;
-  action: 'appended' | 'replaced' | 'unchanged' | 'emptied' | 'ignored';
+  action: 'appended' | 'replaced' | 'unchanged' | 'ignored';
 }
 
 export interface CopyEngineResult {
@@ -59,13 +59,13 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
   const log = o.log ?? (() => undefined);
   const appendOnly = new Set(o.rules.appendOnly);
   const ignored = new Set(o.rules.ignored);
-  const meta = await readPgMeta(o.pg);
   const db = openReadOnly(o.sqlite);
   const probe = openReadOnly(o.sqlite);
   const result: CopyEngineResult = { ms: 0, rowsCopied: 0, tables: {}, dropped: {}, rate: 0, hashMs: 0 };
   const clients: pg.Client[] = [];
   try {
     for (let i = 0; i < Math.max(1, o.concurrency ?? 2); i++) clients.push(await connect(o.pg));
+    const meta = await readPgMeta(clients[0]!);
     const work = o.tables.filter((t) => !ignored.has(t));
     // Tables the script empties and never fills (IGNORED_TABLES): emptied once, like its setup_table does on every run.
     const toEmpty = o.tables.filter((t) => ignored.has(t) && !appendOnly.has(t) && o.digests[t] !== 'ignored');
@@ -101,7 +101,7 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
     }
     const units = groupUnits(work, closure, appendOnly, meta.references);
     const totals = new Map<string, number>();
-    const ports = await readPortRows(o.pg);
+    const ports = await readPortRows(clients[0]!);
     let totalRows = 0;
     for (const u of units) {
       for (const t of u.tables) {
@@ -112,11 +112,7 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
     }
     const start = Date.now();
     let doneRows = 0;
-    const overall = () => {
-      const s = (Date.now() - start) / 1000;
-      const rate = s > 0 ? doneRows / s : 0;
-      o.onProgress?.('all tables', doneRows, totalRows, `${Math.round(rate)} rows/s${rate > 0 ? `, ${Math.ceil((totalRows - doneRows) / rate)} s left` : ''}`);
-    };
+    const overall = () => o.onProgress?.('all tables', doneRows, totalRows, rateDetail(doneRows, totalRows, start));
     const weight = (u: Unit) => u.tables.reduce((a, t) => a + (totals.get(t) ?? 0), 0);
     await runWaves(units, meta.references, clients.length, weight, async (u, worker) => {
       if (o.signal?.aborted) throw new WizardError('CANCELLED', 'Stopped while copying; running cutover again resumes (a table half copied is copied again from its start).');
@@ -141,9 +137,7 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
           const onRows = (n: number) => {
             tableDone += n;
             doneRows += n;
-            const s = (Date.now() - tt0) / 1000;
-            const rate = s > 0 ? tableDone / s : 0;
-            o.onProgress?.(t, tableDone, total, `${Math.round(rate)} rows/s${rate > 0 ? `, ${Math.ceil(Math.max(0, total - tableDone) / rate)} s left` : ''}`);
+            o.onProgress?.(t, tableDone, total, rateDetail(tableDone, total, tt0));
             overall();
           };
           const r = newSweepResult();
@@ -187,4 +181,11 @@ export async function runCopyEngine(o: CopyEngineOptions): Promise<CopyEngineRes
     probe.close();
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
+}
+
+/** "12345 rows/s, 8 s left": the detail of a progress event, from when the counting started. */
+function rateDetail(done: number, total: number, since: number): string {
+  const s = (Date.now() - since) / 1000;
+  const rate = s > 0 ? done / s : 0;
+  return `${Math.round(rate)} rows/s${rate > 0 ? `, ${Math.ceil(Math.max(0, total - done) / rate)} s left` : ''}`;
 }

@@ -2,7 +2,9 @@
 // connections and transactions, and how a SQLite table's columns map onto PostgreSQL's.
 import pg from 'pg';
 import type Database from 'better-sqlite3';
+import { pgErrorToWizard } from '../../adapters/pg-errors.js';
 import { WizardError } from '../../core/errors.js';
+import { diagnosePort } from '../diagnose.js';
 import { quoteIdent } from '../../pg/identifiers.js';
 import { columnKind, type ColumnPlan } from './convert.js';
 import type { PortRules } from './driver.js';
@@ -10,8 +12,10 @@ import { sqliteColumns, type Sweep } from './source.js';
 
 export type PortRows = Map<string, { forward: number; backward: number }>;
 
+/** A PostgreSQL error during the copy, mapped to a cause where one is known (the same table as synapse_port_db's errors). */
 export function connectError(e: unknown): WizardError {
-  return new WizardError('PG_QUERY', `The copy engine failed in PostgreSQL: ${(e as Error).message}`, { cause: e, hint: 'Run cutover again: finished tables are kept and the rest is copied again from its start. --engine port-db runs synapse_port_db instead.' });
+  const d = diagnosePort(undefined, (e as Error).message, 'the port log beside the config (.synapse-pg/)', 'The copy engine');
+  return new WizardError('PG_QUERY', d.message, { cause: e, hint: `${d.hint} Finished tables are kept and a table cut short is copied again from its start; --engine port-db runs synapse_port_db instead.` });
 }
 
 export interface PgMeta {
@@ -21,11 +25,9 @@ export interface PgMeta {
   references: Map<string, Set<string>>;
 }
 
-export async function readPgMeta(cfg: pg.ClientConfig): Promise<PgMeta> {
-  const c = new pg.Client(cfg);
-  c.on('error', () => undefined);
+/** Column types and foreign keys of the target database. */
+export async function readPgMeta(c: pg.Client): Promise<PgMeta> {
   try {
-    await c.connect();
     const cols = await c.query<{ t: string; c: string; d: string }>(`SELECT table_name AS t, column_name AS c, data_type AS d FROM information_schema.columns WHERE table_schema = current_schema()`);
     const columns = new Map<string, Map<string, string>>();
     for (const r of cols.rows) {
@@ -46,22 +48,16 @@ export async function readPgMeta(cfg: pg.ClientConfig): Promise<PgMeta> {
     return { columns, references };
   } catch (e) {
     throw connectError(e);
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }
 
-export async function readPortRows(cfg: pg.ClientConfig): Promise<PortRows> {
-  const c = new pg.Client(cfg);
-  c.on('error', () => undefined);
+/** Where each table's copy stands in port_from_sqlite3 (the script's own bookkeeping). */
+export async function readPortRows(c: pg.Client): Promise<PortRows> {
   try {
-    await c.connect();
     const r = await c.query<{ t: string; f: string; b: string }>(`SELECT table_name AS t, forward_rowid::text AS f, backward_rowid::text AS b FROM port_from_sqlite3`);
     return new Map(r.rows.map((x) => [x.t, { forward: Number(x.f), backward: Number(x.b) }]));
   } catch (e) {
     throw connectError(e);
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }
 
@@ -78,11 +74,12 @@ export function sweepFor(table: string, ports: PortRows): Sweep {
   return p ? { forward: p.forward, backward: p.backward } : { forward: 1, backward: 0 };
 }
 
+/** A connection as Synapse's role; a refused login is diagnosed like every other login of the wizard. */
 export async function connect(cfg: pg.ClientConfig): Promise<pg.Client> {
   const c = new pg.Client(cfg);
   c.on('error', () => undefined);
   await c.connect().catch((e) => {
-    throw connectError(e);
+    throw pgErrorToWizard(e, `${cfg.user ?? '?'}@${cfg.host ?? '?'}:${cfg.port ?? '?'}/${cfg.database ?? '?'}`);
   });
   return c;
 }
