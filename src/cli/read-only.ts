@@ -12,6 +12,9 @@ export function isReadOnly(args: ParsedArgs, interactive: boolean): boolean {
       return true;
     case 'sandbox':
       return (action ?? 'status') === 'status';
+    case 'doctor':
+      // no one to ask and no --yes: the read-only diagnosis (--dry-run says the same explicitly)
+      return !interactive && !args.flags.yes;
     case 'maintain':
       return (action ?? (interactive ? undefined : 'report')) === 'report';
     default:

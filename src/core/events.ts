@@ -17,7 +17,7 @@ export type RunnerEvent =
   | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }
   | { event: 'progress'; id: string; label: string; done: number; total?: number; detail?: string }
   | { event: 'step'; id: string; status: StepStatus; message: string; hint?: string; code?: string }
-  | { event: 'finding'; id: string; title: string; evidence: string; cause: string; fix: string; needsSynapseStopped: boolean; fixed: boolean }
+  | { event: 'finding'; id: string; title: string; evidence: string; cause: string; fix: string; needsSynapseStopped: boolean; fixed: boolean; severity?: 'problem' | 'advice' }
   | { event: 'report'; id: string; title: string; unit: 'bytes' | 'count'; bars: ReportBar[]; figures: ReportFigure[] }
   | { event: 'done'; ok: boolean; message: string; hint?: string }
   /** `status --json`: where things stand, as data (its fields are status's own report). */

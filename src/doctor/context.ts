@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import type { PgAdmin } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import type { ProbeResult } from '../adapters/synapse-probe.js';
 import { createExecutor, type Executor } from '../adapters/exec.js';
 import type { Ui } from '../core/ui.js';
 import { findConfigPaths } from '../config/discover.js';
@@ -47,11 +48,20 @@ export interface DoctorContext {
   service?: SynapseService;
   /** The Synapse log whose last, failed start supplied the error lines (when no --error/--log was given). */
   logSource?: string;
+  /** Connecting as Synapse does (psycopg2 with every database.args key): the ground truth every verdict rests on. */
+  probe?: ProbeResult;
 }
 
 export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {
   if (!ctx.setup.admin || ctx.adminError) throw new WizardError('PG_UNREACHABLE', `no superuser connection (${ctx.adminError ?? 'not made'})`);
   return ctx.setup.admin;
+}
+
+/** The server facts of the superuser connection; throws like requireDoctorAdmin when PostgreSQL could not be reached. */
+export function requireServer(ctx: DoctorContext): NonNullable<SetupContext['server']> {
+  requireDoctorAdmin(ctx);
+  if (!ctx.setup.server) throw new WizardError('PG_UNREACHABLE', `no superuser connection (${ctx.adminError ?? 'the server settings could not be read'})`);
+  return ctx.setup.server;
 }
 
 export function synapseArgs(ctx: DoctorContext): SynapseDbArgs | undefined {

@@ -4,7 +4,7 @@ import { planHbaInsert } from '../pg/hba.js';
 import { unifiedDiff } from '../core/diff.js';
 import { pgHba } from '../setup/steps/pg-hba.js';
 import { quoteLiteral } from '../pg/identifiers.js';
-import { requireDoctorAdmin, type DoctorContext } from './context.js';
+import { requireDoctorAdmin, requireServer, type DoctorContext } from './context.js';
 import { restartArgv, restartPostgres } from './pg-restart.js';
 import { listensOn, localAddresses } from './listen-address.js';
 import { matchingLines } from './text.js';
@@ -16,13 +16,14 @@ export const DOCKER_NETWORKS = '172.16.0.0/12';
 const DOCKER_ADDR = /^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/;
 
 async function plan(ctx: DoctorContext) {
-  const file = ctx.setup.server!.hbaFile;
+  const server = requireServer(ctx);
+  const file = server.hbaFile;
   const text = await fs.readFile(file, 'utf8');
   const p = planHbaInsert(text, {
     database: ctx.target.dbname,
     user: ctx.target.user,
     addresses: [DOCKER_NETWORKS],
-    method: ctx.setup.server!.passwordEncryption === 'md5' ? 'md5' : 'scram-sha-256',
+    method: server.passwordEncryption === 'md5' ? 'md5' : 'scram-sha-256',
     ssl: false,
     comment: `# Added by synapse-pg-wizard doctor on ${new Date().toISOString().slice(0, 10)}: Synapse in Docker connects from Docker's networks`,
   });

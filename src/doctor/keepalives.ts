@@ -23,6 +23,7 @@ export const keepalives: Diagnosis = {
       evidence: `database.args in ${edit.path} has no ${missing.join(', ')}.`,
       cause: 'Without keepalives a TCP connection dropped by a network blip or a firewall is noticed only after the kernel gives up (minutes); Synapse hangs meanwhile.',
       fix: `add ${missing.map((k) => `${k}: ${KEEPALIVES[k as keyof typeof KEEPALIVES]}`).join(', ')} to database.args, then restart Synapse`,
+      severity: 'advice',
       needsSynapseStopped: false,
       restartSynapse: true,
       plan: [edit.action],

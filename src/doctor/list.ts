@@ -26,9 +26,17 @@ import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
 import { tuning } from './tuning.js';
 import type { Diagnosis } from './types.js';
+import { LOGIN_STATE } from './login-state.js';
+import { maxConnections, pgDown, sslMismatch } from './server-state.js';
+import { engineName } from './engine-name.js';
 
 export const DIAGNOSES: Diagnosis[] = [
   configUnreadable,
+  pgDown,
+  engineName,
+  sslMismatch,
+  ...LOGIN_STATE,
+  maxConnections,
   pgVersion,
   psycopg2,
   listenAddress,

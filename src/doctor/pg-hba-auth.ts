@@ -3,6 +3,7 @@ import { quietStepContext } from '../core/step.js';
 import { pgHba } from '../setup/steps/pg-hba.js';
 import { loginProof, tryLogin } from './login.js';
 import type { Diagnosis } from './types.js';
+import { requireServer } from './context.js';
 import { ERROR_TEXTS } from '../synapse/known-errors.js';
 
 
@@ -13,6 +14,8 @@ export const pgHbaAuth: Diagnosis = {
   patterns: ERROR_TEXTS.hbaRejected,
   async diagnose(ctx) {
     if (!ctx.onPostgres || !ctx.target.host || ctx.target.host.startsWith('/') || ctx.target.password === undefined) return undefined;
+    // without a superuser connection pg_hba.conf cannot be located: say so instead of failing on its missing path
+    requireServer(ctx);
     ctx.setup.opts.dbHost = ctx.target.host;
     const c = await pgHba.check(ctx.setup, quietStepContext());
     if (c.status === 'blocked') {

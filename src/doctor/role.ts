@@ -47,8 +47,9 @@ export const rolePassword: Diagnosis = {
     if (!ctx.onPostgres || ctx.target.password === undefined) return undefined;
     const r = await role(ctx);
     if (!r) return undefined;
-    if (r.rolcanlogin && verifierMatches(r.rolpassword, ctx.target.password, ctx.target.user)) return undefined;
-    const why = !r.rolcanlogin ? 'the role may not log in (NOLOGIN)' : r.rolpassword ? 'the stored verifier in pg_authid does not match the password in database.args' : 'the role has no password at all';
+    // NOLOGIN is its own finding (role-nologin): the password may well be right
+    if (!r.rolcanlogin || verifierMatches(r.rolpassword, ctx.target.password, ctx.target.user)) return undefined;
+    const why = r.rolpassword ? 'the stored verifier in pg_authid does not match the password in database.args' : 'the role has no password at all';
     return {
       id: this.id,
       title: this.title,

@@ -9,6 +9,9 @@ import { findingStep } from './finding-step.js';
 import { DIAGNOSES } from './list.js';
 import { SynapseControl } from './synapse-control.js';
 import { textFinding } from './text.js';
+import { describeProbe } from '../adapters/synapse-probe.js';
+import { runProbe } from './probe.js';
+import { EXPLAINS_PROBE, notRecognisedFinding, unexplainedFinding } from './unexplained.js';
 import type { Diagnosis, Finding } from './types.js';
 
 export interface DoctorResult {
@@ -18,6 +21,7 @@ export interface DoctorResult {
 
 async function diagnoseAll(ctx: DoctorContext, ui: Ui): Promise<{ d: Diagnosis; f: Finding }[]> {
   const out: { d: Diagnosis; f: Finding }[] = [];
+  const checkedIds: string[] = [];
   for (const d of DIAGNOSES) {
     let f: Finding | undefined;
     let checked = true;
@@ -32,17 +36,34 @@ async function diagnoseAll(ctx: DoctorContext, ui: Ui): Promise<{ d: Diagnosis; 
     const line = ctx.opts.errorLines.find((l) => d.patterns.some((p) => p.test(l)));
     if (!f && line && d.fromText) f = textFinding(ctx, d, line, checked && (d.canCheck ? d.canCheck(ctx) : ctx.onPostgres && !ctx.adminError));
     if (f) out.push({ d, f });
+    else if (checked) checkedIds.push(d.id);
+  }
+  // The ground truth failed and nothing found explains it: say so, quoting the error.
+  const unexplained = out.some((x) => EXPLAINS_PROBE.has(x.f.id)) ? undefined : unexplainedFinding(ctx, checkedIds);
+  if (unexplained) out.push({ d: { id: unexplained.id, rank: 0, title: unexplained.title, patterns: [], diagnose: async () => unexplainedFinding(ctx, checkedIds) }, f: unexplained });
+  // Error text given, and not one line of it is known: an explicit "not recognised", never silence.
+  const lines = ctx.opts.errorLines;
+  if (lines.length && !ctx.logSource && !lines.some((l) => DIAGNOSES.some((d) => d.patterns.some((p) => p.test(l))))) {
+    const nr = notRecognisedFinding(lines);
+    out.push({ d: { id: nr.id, rank: 95, title: nr.title, patterns: [], diagnose: async () => nr }, f: nr });
   }
   return out.sort((a, b) => a.d.rank - b.d.rank);
 }
 
 export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResult> {
   const { emit } = ui;
-  const dryRun = ctx.opts.dryRun;
+  // Without --yes and with no one to ask (--json, no terminal) the doctor is the read-only diagnosis.
+  const diagnosisOnly = !ctx.opts.dryRun && !ctx.opts.yes && !ui.prompter.interactive;
+  const dryRun = ctx.opts.dryRun || diagnosisOnly;
+  // Ground truth first: connect as Synapse does (psycopg2 with every database.args key), read, write and roll back.
+  const probe = await runProbe(ctx, ui.signal);
+  if (probe) emit({ event: 'log', id: 'synapse-probe', level: probe.ok ? 'info' : 'error', message: redact(`Connecting as Synapse does: ${describeProbe(probe)}`) });
   if (ctx.adminError) emit({ event: 'log', level: 'warn', message: redact(`No superuser connection, so checks inside PostgreSQL are skipped: ${ctx.adminError}`) });
   if (ctx.logSource) emit({ event: 'log', level: 'info', message: redact(`Synapse is not running and its last start failed; the doctor reads the errors of that start from ${ctx.logSource} (${ctx.opts.errorLines.length} line(s)).`) });
   const found = await diagnoseAll(ctx, ui);
-  emit({ event: 'log', level: found.length ? 'warn' : 'info', message: found.length ? `Found ${found.length} problem(s), worst first: ${found.map((x) => x.f.id).join(', ')}.` : 'No known problem found.' });
+  const problems = found.filter((x) => severity(x.f) === 'problem');
+  const advice = found.filter((x) => severity(x.f) === 'advice');
+  emit({ event: 'log', level: problems.length ? 'warn' : 'info', message: found.length ? `Found ${problems.length} problem(s)${advice.length ? ` and ${advice.length} piece(s) of advice` : ''}, worst first: ${found.map((x) => x.f.id).join(', ')}.` : noProblem(ctx) });
   const synapse = new SynapseControl(ctx, ui);
   const results: DoctorResult['findings'] = [];
   const summarize = async (outcome: FlowOutcome) => {
@@ -55,13 +76,25 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
       const proof = await synapse.finish(results.some((r) => r.fixed && !r.finding.notPresentNow && r.finding.apply));
       if (proof && !proof.ok) for (const r of results) if (r.fixed && (r.finding.needsSynapseStopped || r.finding.restartSynapse)) r.fixed = false;
     }
+    // A fix is proven by connecting as Synapse does again.
+    let reprobe = '';
+    if (!dryRun && probe && results.some((r) => r.fixed && r.finding.apply && !r.finding.notPresentNow)) {
+      const again = await runProbe(ctx, ui.signal);
+      if (again) {
+        emit({ event: 'log', id: 'synapse-probe', level: again.ok ? 'info' : 'error', message: redact(`After the fixes, connecting as Synapse does: ${describeProbe(again)}`) });
+        if (!again.ok) reprobe = ` Synapse still cannot use its database: ${describeProbe(again)}`;
+        else if (!probe.ok) for (const r of results) if (EXPLAINS_PROBE.has(r.finding.id) || r.finding.id === 'unexplained') r.fixed = true;
+      }
+    }
     for (const { finding: f, fixed } of results) emit(findingEvent(f, fixed));
-    const left = results.filter((r) => !r.fixed);
-    const ok = left.length === 0;
+    const left = results.filter((r) => !r.fixed && severity(r.finding) === 'problem');
+    const leftAdvice = results.filter((r) => !r.fixed && severity(r.finding) === 'advice');
+    const ok = left.length === 0 && !reprobe;
+    const adviceText = leftAdvice.length ? ` Advice left as it is: ${leftAdvice.map((r) => r.finding.id).join(', ')}.` : '';
     return {
       ok,
-      message: !results.length ? 'No known problem found.' : ok ? `All ${results.length} finding(s) fixed and verified.` : `${left.length} of ${results.length} finding(s) left unfixed: ${left.map((r) => r.finding.id).join(', ')}.`,
-      hint: ok ? undefined : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
+      message: (!results.length ? noProblem(ctx) : !left.length && !leftAdvice.length ? `All ${results.length} finding(s) fixed and verified.` : left.length ? `${left.length} problem(s) left unfixed: ${left.map((r) => r.finding.id).join(', ')}.${adviceText}` : `No problem left.${adviceText}`) + reprobe,
+      hint: ok ? undefined : diagnosisOnly ? 'This was the read-only diagnosis: run again with --yes to apply the fixes shown.' : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
     };
   };
   const steps = found.map(({ d, f }) => findingStep(d, f, synapse));
@@ -70,5 +103,15 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
 }
 
 function findingEvent(f: Finding, fixed: boolean): RunnerEvent {
-  return { event: 'finding', id: f.id, title: f.title, evidence: redact(f.evidence), cause: redact(f.cause), fix: redact(f.fix), needsSynapseStopped: f.needsSynapseStopped, fixed };
+  return { event: 'finding', id: f.id, title: f.title, evidence: redact(f.evidence), cause: redact(f.cause), fix: redact(f.fix), needsSynapseStopped: f.needsSynapseStopped, fixed, severity: severity(f) };
+}
+
+const severity = (f: Finding) => f.severity ?? 'problem';
+
+/** "No known problem found" rests on the probe: said with what proved it, or with why there was nothing to connect to. */
+function noProblem(ctx: DoctorContext): string {
+  const p = ctx.probe;
+  if (!p) return 'No known problem found.';
+  const how = p.driver.startsWith('psycopg2') ? 'Synapse connects, reads and writes (psycopg2 in its environment).' : `Synapse's login, read and write work with node-postgres; pass --synapse-exec to prove them with Synapse's own psycopg2.`;
+  return `No known problem found. ${how}`;
 }

@@ -85,6 +85,7 @@ export const tuning: Diagnosis = {
       evidence: `Host memory ${(mem / GB).toFixed(1)} GiB, max_connections ${cur.maxConnections}. ${off.map((n) => `${n} is ${Math.round(cur.values[n])}MB, recommended ${rec[n]}MB`).join('; ')}${cur.pending.length ? `; waiting for a restart: ${cur.pending.join(', ')}` : ''}.`,
       cause: 'Distribution defaults (shared_buffers 128MB, work_mem 4MB) are sized for tiny machines; Synapse\'s large tables and state queries need the memory the host has.',
       fix: `${alters.join('; ')}; reload${restart.length || cur.pending.length ? `; restart PostgreSQL for ${[...new Set([...restart, ...cur.pending])].join(', ')} (pg_settings.context = postmaster)` : ''}`,
+      severity: 'advice',
       needsSynapseStopped: false,
       plan: [
         ...alters.map((sql, i) => ({ kind: 'sql' as const, sql, note: `context ${cur.context[off[i]!]}: ${cur.context[off[i]!] === 'postmaster' ? 'needs a restart' : 'a reload is enough'}` })),

@@ -19,6 +19,9 @@ export interface Finding {
   verify?: () => Promise<string>;
   /** The fix takes effect only when Synapse restarts (config edits). */
   restartSynapse?: boolean;
+  /** problem (default): Synapse cannot work or may lose data, the run fails while it is left. advice: tuning and hardening,
+   * listed and fixable on request; leaving or declining it does not fail the run. */
+  severity?: 'problem' | 'advice';
   /** Set for findings made from an error text whose state the doctor looked at and found healthy now. */
   notPresentNow?: string;
 }

@@ -58,6 +58,10 @@ export interface Cluster {
   /** Runs SQL through psql as the postgres OS user; returns unaligned tuples-only output. */
   psql(sql: string, db?: string): string;
   stop(): void;
+  /** Stops the server only (pg_ctl stop -m fast), keeping its files: a "PostgreSQL is down" host. */
+  stopServer(): void;
+  /** Starts it again after stopServer(). */
+  startServer(): void;
 }
 
 export interface ClusterOptions {
@@ -114,6 +118,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     env,
     psql(sql: string, db = 'postgres') {
       return asPostgres(join(bin, 'psql'), ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-d', db, '-f', '-'], sql).trim();
+    },
+    stopServer() {
+      asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    startServer() {
+      asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
     },
     stop() {
       spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore' });
