@@ -71,8 +71,9 @@ export function nodePgConfig(args: Record<string, unknown>): pg.ClientConfig {
   }
   const timeout = Number(str(args.connect_timeout) ?? 10);
   return {
-    host: str(args.host) || '/var/run/postgresql',
-    port: Number(str(args.port) ?? 5432),
+    // libpq's defaults: PGHOST/PGPORT from the environment, else Debian's socket directory and 5432
+    host: str(args.host) || process.env.PGHOST || '/var/run/postgresql',
+    port: Number(str(args.port) ?? process.env.PGPORT ?? 5432),
     user: str(args.user),
     password: str(args.password),
     database: str(args.dbname ?? args.database),

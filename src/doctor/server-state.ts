@@ -37,6 +37,8 @@ export const pgDown: Diagnosis = {
     if (!ctx.onPostgres || !args) return undefined;
     const now = await reproduceLogin(args);
     if (now.ok || !(now.netcode === 'ECONNREFUSED' || now.netcode === 'ENOENT')) return undefined;
+    // the superuser connection still answers: the server runs, Synapse only aims elsewhere (listen-address, peer-socket)
+    if (ctx.setup.admin && (await ctx.setup.admin.query('SELECT 1').then(() => true, () => false))) return undefined;
     const where = `${ctx.target.host || 'the default socket'}:${ctx.target.port}`;
     const clusters = isLocal(ctx.target.host) ? await debianClusters() : undefined;
     const mine = clusters?.find((c) => c.port === ctx.target.port);
