@@ -4,6 +4,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,8 @@ import { startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { requireSynapseChroot } from './helpers/synapse.js';
 import { digestDatabase } from './helpers/pg-digest.js';
+import { DIAGNOSES } from '../src/doctor/list.js';
+import { EXPLAINS_PROBE } from '../src/doctor/unexplained.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 const dirs: string[] = [];
@@ -140,4 +144,90 @@ test('doctor: psycopg2 in the Synapse chroot is the ground truth; each refused l
   } finally {
     c.stop();
   }
+});
+
+/** A German locale for the server's messages: installed, or generated with localedef from the locales data on this host. */
+function germanLocale(): string {
+  const have = execFileSync('locale', ['-a'], { encoding: 'utf8' });
+  if (!/^de_DE\.utf8$/im.test(have)) execFileSync('localedef', ['-i', 'de_DE', '-f', 'UTF-8', 'de_DE.UTF-8'], { stdio: 'pipe' });
+  return 'de_DE.UTF-8';
+}
+
+test('doctor: a server speaking German (lc_messages) maps to the same findings by SQLSTATE, and a German --error text is read through PostgreSQL\'s own catalog', async () => {
+  const chroot = requireSynapseChroot();
+  const c = await startCluster({ extraConf: `${tunedConf()}\nlc_messages = '${germanLocale()}'` });
+  try {
+    const password = pw();
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD ${sqlLit(password)} VALID UNTIL '2001-01-01'; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';`);
+    const cfg = config({ user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_max: 10, ...KEEPALIVES });
+    const doctor = (...more: string[]) => runCli(['doctor', '--json', '-c', cfg, '--synapse-exec', `chroot:${chroot}`, ...more], { env: c.env, timeoutMs: 240_000 });
+    const r = await doctor();
+    assert.equal(r.code, 1, r.stdout);
+    const f = findings(r);
+    assert.match(f['role-expired']!.evidence, /SQLSTATE 28P01.*Passwort-Authentifizierung für Benutzer »synapse_user« fehlgeschlagen/);
+    assert.ok(!f['role-password'] && !f.unexplained, JSON.stringify(f));
+
+    const german = 'FATAL:  Passwort-Authentifizierung für Benutzer »synapse_user« fehlgeschlagen';
+    const t = await doctor('--error', german);
+    assert.equal(t.code, 1, t.stdout);
+    const tf = findings(t);
+    assert.ok(tf['role-expired'] && !tf['error-not-recognised'], JSON.stringify(tf));
+    // the text points at the password; the state shows the password is right and names the expiry instead
+    assert.match(tf['role-password']!.evidence, /password authentication failed for user "synapse_user" \(PostgreSQL's English for: FATAL: {2}Passwort-Authentifizierung/);
+    assert.match(tf['role-password']!.evidence, /finds it healthy now/);
+
+    const fixed = await doctor('--yes');
+    assert.equal(fixed.code, 0, fixed.stdout);
+    assert.equal(findings(fixed)['role-expired']!.fixed, true);
+  } finally {
+    c.stop();
+  }
+});
+
+test('doctor: max_connections below Synapse\'s pool plus the reserved slots, and "too many clients" (53300) with every slot held', async () => {
+  const c = await startCluster({ extraConf: `${tunedConf(8)}\nmax_connections = 8\nsuperuser_reserved_connections = 3` });
+  const held: pg.Client[] = [];
+  try {
+    const password = pw();
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD ${sqlLit(password)}; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'; CREATE ROLE other LOGIN PASSWORD 'other';`);
+    const args = { user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_min: 2, cp_max: 10, ...KEEPALIVES };
+    const cfg = config(args);
+    const doctor = (...more: string[]) => runCli(['doctor', '--json', '-c', cfg, ...more], { env: c.env, timeoutMs: 240_000 });
+    const before = await pgState(c, password);
+    const r = await doctor();
+    assert.equal(r.code, 1, r.stdout);
+    const f = findings(r)['max-connections']!;
+    assert.match(f.evidence, /max_connections is 8, 3 of them reserved for superusers, so 5 are left for everyone else; Synapse's pool opens up to 10 \(cp_max\)/);
+    assert.match(f.fix, /ALTER SYSTEM SET max_connections = 33, then restart PostgreSQL/);
+    assert.equal(await pgState(c, password), before, 'the diagnosis changed nothing');
+    const fixed = await doctor('--yes');
+    assert.equal(fixed.code, 0, fixed.stdout);
+    assert.equal(findings(fixed)['max-connections']!.fixed, true);
+    assert.equal(c.psql('SHOW max_connections'), '33');
+
+    // A pool that fits, but other clients hold every unreserved slot: the probe's 53300 names it
+    c.psql('ALTER SYSTEM SET max_connections = 8');
+    c.stopServer();
+    c.startServer();
+    rewrite(cfg, { ...args, cp_max: 3 });
+    for (let i = 0; i < 5; i++) {
+      const h = new pg.Client({ host: '127.0.0.1', port: c.port, user: 'other', password: 'other', database: 'postgres' });
+      await h.connect();
+      held.push(h);
+    }
+    const full = await doctor();
+    assert.equal(full.code, 1, full.stdout);
+    const ff = findings(full)['max-connections']!;
+    assert.match(ff.evidence, /and \d+ are in use now \(other 5/);
+    assert.match(ff.evidence, /SQLSTATE 53300/);
+    assert.ok(!findings(full).unexplained);
+  } finally {
+    await Promise.all(held.map((h) => h.end().catch(() => undefined)));
+    c.stop();
+  }
+});
+
+test('doctor: every finding id that may explain a failed probe is a diagnosis the doctor runs', () => {
+  const ids = new Set(DIAGNOSES.map((d) => d.id));
+  for (const id of EXPLAINS_PROBE) assert.ok(ids.has(id), `${id} is in EXPLAINS_PROBE but no diagnosis has that id`);
 });

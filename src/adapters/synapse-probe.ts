@@ -111,7 +111,7 @@ export async function reproduceLogin(args: Record<string, unknown>): Promise<{ o
 /** The full probe with node-postgres, for hosts where no Synapse environment with psycopg2 was named. */
 export async function probeWithNodePg(args: Record<string, unknown>): Promise<ProbeResult> {
   const argKeys = Object.keys(args).filter((k) => !CP.has(k));
-  const base = { driver: `node-postgres (pg ${(pg as unknown as { version?: string }).version ?? ''})`.replace(' ()', ''), via: 'in-process', argKeys };
+  const base = { driver: 'node-postgres', via: 'in-process', argKeys };
   let stage: ProbeStage = 'connect';
   const c = new pg.Client(nodePgConfig(args));
   c.on('error', () => undefined);

@@ -11,6 +11,7 @@ import { SynapseControl } from './synapse-control.js';
 import { textFinding } from './text.js';
 import { describeProbe } from '../adapters/synapse-probe.js';
 import { runProbe } from './probe.js';
+import { withEnglish } from './translate.js';
 import { EXPLAINS_PROBE, notRecognisedFinding, unexplainedFinding } from './unexplained.js';
 import type { Diagnosis, Finding } from './types.js';
 
@@ -55,6 +56,8 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
   // Without --yes and with no one to ask (--json, no terminal) the doctor is the read-only diagnosis.
   const diagnosisOnly = !ctx.opts.dryRun && !ctx.opts.yes && !ui.prompter.interactive;
   const dryRun = ctx.opts.dryRun || diagnosisOnly;
+  // Translated PostgreSQL messages get their English original beside them, so they map to the same findings.
+  ctx.opts.errorLines = withEnglish(ctx.opts.errorLines, (l) => DIAGNOSES.some((d) => d.patterns.some((p) => p.test(l))));
   // Ground truth first: connect as Synapse does (psycopg2 with every database.args key), read, write and roll back.
   const probe = await runProbe(ctx, ui.signal);
   if (probe) emit({ event: 'log', id: 'synapse-probe', level: probe.ok ? 'info' : 'error', message: redact(`Connecting as Synapse does: ${describeProbe(probe)}`) });

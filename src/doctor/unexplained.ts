@@ -6,8 +6,9 @@ import type { Diagnosis, Finding } from './types.js';
 
 /** Findings that explain a failed connection as Synapse makes it. */
 export const EXPLAINS_PROBE = new Set([
-  'postgres-down', 'database-engine-name', 'libpq-missing', 'ssl-mismatch', 'listen-address', 'docker-network', 'role-missing', 'role-password',
-  'role-nologin', 'connect-revoked', 'role-expired', 'connection-limit', 'max-connections', 'database-missing', 'pg-hba-auth', 'peer-socket', 'public-schema',
+  'config-unreadable', 'postgres-down', 'database-engine-name', 'libpq-missing', 'ssl-mismatch', 'listen-addresses', 'docker-network', 'role-missing',
+  'role-password', 'role-nologin', 'connect-revoked', 'role-expired', 'connection-limit', 'max-connections', 'database-missing', 'pg-hba-auth',
+  'peer-socket', 'public-schema-permission', 'pg-too-old', 'disk-space',
 ]);
 
 export function unexplainedFinding(ctx: DoctorContext, checked: string[]): Finding | undefined {
