@@ -50,7 +50,7 @@ let cache: Template[] | undefined;
 function templates(dir = LOCALE_DIR): Template[] {
   if (cache) return cache;
   const out: Template[] = [];
-  let langs: string[] = [];
+  let langs: string[];
   try {
     langs = readdirSync(dir);
   } catch {
@@ -58,7 +58,7 @@ function templates(dir = LOCALE_DIR): Template[] {
   }
   for (const lang of langs) {
     const msgDir = join(dir, lang, 'LC_MESSAGES');
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(msgDir).filter((f) => CATALOG.test(f));
     } catch {
