@@ -20,8 +20,12 @@ export function pgErrorToWizard(e: unknown, what: string): WizardError {
     return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: 'The connection used the Unix socket. Set host: localhost in database.args so Synapse uses TCP with its password.' });
   }
   if (err?.code === '28P01') {
-    return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: 'The password does not match the role. Pass --set-password with --db-password-file to reset it.' });
+    return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: "The password does not match the role, or the role's VALID UNTIL has passed (synapse-pg doctor tells which). Pass --set-password with --db-password-file to reset it." });
   }
+  // by SQLSTATE, not text: the server may speak another language (lc_messages)
+  if (err?.code === '42501') return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: 'The role lacks the CONNECT privilege on the database (REVOKE CONNECT ... FROM PUBLIC?): GRANT CONNECT ON DATABASE ... TO the role, or run synapse-pg doctor --yes.' });
+  if (err?.code === '28000' && !/pg_hba|Ident|Peer/.test(msg)) return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: 'The role may not log in (NOLOGIN): ALTER ROLE ... LOGIN, or run synapse-pg doctor --yes.' });
+  if (err?.code === '53300') return new WizardError('PG_UNREACHABLE', `${msg} (${what})`, { cause: e, hint: 'No connection slot is free: a CONNECTION LIMIT on the role or database, or max_connections used up. synapse-pg doctor names which.' });
   if (/no pg_hba.conf entry/.test(msg)) {
     return new WizardError('PG_AUTH', `${msg} (${what})`, { cause: e, hint: 'pg_hba.conf has no line for this connection; let the wizard add one (do not pass --pg-hba skip).' });
   }

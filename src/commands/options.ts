@@ -45,6 +45,7 @@ export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOpt
     cwd: process.cwd(),
     home: env.HOME ?? homedir(),
     explicit: args.explicit,
+    synapseExec: f['synapse-exec'] === undefined ? undefined : parseExecTarget(f['synapse-exec'], '--synapse-exec'),
   };
 }
 

@@ -1,6 +1,7 @@
 // What the setup steps share: the admin's options, the adapters, and what earlier steps found out.
 import { createPgAdmin, type PgAdmin, type PgAdminSpec } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import type { ExecTarget } from '../adapters/exec.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
 import type { HbaState } from './steps/pg-hba.js';
@@ -21,6 +22,8 @@ export interface SetupOptions {
   home: string;
   /** Flags the admin typed (the others are defaults and may be taken from an existing config). */
   explicit: Set<string>;
+  /** --synapse-exec: where Synapse's Python (psycopg2) runs, for the final login proof; absent: this host's python3, else node-postgres. */
+  synapseExec?: ExecTarget;
 }
 
 export interface ServerInfo {

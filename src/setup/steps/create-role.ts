@@ -3,7 +3,7 @@ import { exists } from '../../adapters/files.js';
 import { WizardError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import type { Step } from '../../core/step.js';
-import { quoteIdent } from '../../pg/identifiers.js';
+import { quoteIdent, quoteLiteral } from '../../pg/identifiers.js';
 import { rolePasswordSql, roleRow, shownRolePasswordSql } from '../../pg/role.js';
 import { verifierMatches } from '../../pg/scram.js';
 import { requireAdmin, type SetupContext } from '../context.js';
@@ -20,6 +20,14 @@ function passwordSql(ctx: SetupContext, verb: 'CREATE' | 'ALTER'): string {
 }
 
 const roleOf = (ctx: SetupContext) => roleRow(requireAdmin(ctx), ctx.opts.dbUser);
+
+/** When the role's password expired (VALID UNTIL in the past): the stored verifier still matches, but every login is refused. */
+async function expiredAt(ctx: SetupContext): Promise<string | undefined> {
+  const [r] = await requireAdmin(ctx).query<{ at: string | null }>(`SELECT rolvaliduntil::text AS at FROM pg_roles WHERE rolname = ${quoteLiteral(ctx.opts.dbUser)} AND rolvaliduntil < now()`);
+  return r?.at ?? undefined;
+}
+
+const loginSql = (user: string, expired: boolean) => `ALTER ROLE ${quoteIdent(user)} LOGIN${expired ? ` VALID UNTIL 'infinity'` : ''}`;
 
 /** No password known yet: apply generates one, and the plan says where it goes. */
 const generatePlan = (ctx: SetupContext) => (ctx.password === undefined ? [{ kind: 'note' as const, text: `Generate a random password and save it to ${generatedPasswordPath(ctx)} (mode 0600).` }] : []);
@@ -104,8 +112,10 @@ export const createRole: Step<SetupContext> = {
     if (!verifierMatches(row.rolpassword, ctx.password, user)) {
       return { status: 'blocked', code: 'PG_AUTH', message: `Role ${user} exists, but ${describeSource(ctx)} is not its password.`, hint: 'Pass the right --db-password-file, or add --set-password to set this password on the role.' };
     }
-    if (!row.rolcanlogin) {
-      return { status: 'needed', message: `Role ${user} exists but may not log in.`, plan: [{ kind: 'sql', sql: `ALTER ROLE ${quoteIdent(user)} LOGIN` }], confirm: `Allow the role ${user} to log in?` };
+    const expired = await expiredAt(ctx);
+    if (!row.rolcanlogin || expired) {
+      const why = [!row.rolcanlogin ? 'may not log in (NOLOGIN)' : '', expired ? `has a password that expired at ${expired} (VALID UNTIL)` : ''].filter(Boolean).join(' and ');
+      return { status: 'needed', message: `Role ${user} exists but ${why}.`, plan: [{ kind: 'sql', sql: loginSql(user, !!expired) }], confirm: `Allow the role ${user} to log in${expired ? ' with a password that does not expire' : ''}?` };
     }
     return { status: 'done', message: `Role ${user} exists and ${describeSource(ctx)} matches it.${superNote}` };
   },
@@ -121,13 +131,16 @@ export const createRole: Step<SetupContext> = {
       await admin.exec(passwordSql(ctx, 'ALTER'));
       return `Set the password of role ${ctx.opts.dbUser} to ${describeSource(ctx)}.`;
     }
-    await admin.exec(`ALTER ROLE ${quoteIdent(ctx.opts.dbUser)} LOGIN`);
-    return `Role ${ctx.opts.dbUser} may now log in.`;
+    const expired = await expiredAt(ctx);
+    await admin.exec(loginSql(ctx.opts.dbUser, !!expired));
+    return `Role ${ctx.opts.dbUser} may now log in${expired ? ', and its password no longer expires' : ''}.`;
   },
   async verify(ctx) {
     const row = await roleOf(ctx);
     if (!row) return { ok: false, message: `role ${ctx.opts.dbUser} is not in pg_authid.` };
     if (!row.rolcanlogin) return { ok: false, message: `role ${ctx.opts.dbUser} cannot log in.` };
+    const expired = await expiredAt(ctx);
+    if (expired) return { ok: false, message: `the password of ${ctx.opts.dbUser} expired at ${expired} (VALID UNTIL).` };
     if (ctx.password === undefined) throw new WizardError('INTERNAL', 'password unknown after the role step');
     if (!verifierMatches(row.rolpassword, ctx.password, ctx.opts.dbUser)) return { ok: false, message: 'the stored password verifier does not match the password.', hint: 'Re-run with --set-password.' };
     return { ok: true, message: `${ctx.opts.dbUser} can log in, and its stored verifier matches the password.` };

@@ -1,7 +1,8 @@
 // Step 6: write the database: section Synapse reads, changing no other byte of the file, and prove Synapse's login with it.
 import { dirname, join } from 'node:path';
 import { editFile, exists, fileOwnership, readText, readTextOrEmpty, writeFileAtomic } from '../../adapters/files.js';
-import { loginAsSynapse } from '../../adapters/pg-login.js';
+import { createExecutor } from '../../adapters/exec.js';
+import { describeProbe, probeAsSynapse } from '../../adapters/synapse-probe.js';
 import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
 import type { DatabaseSection } from '../../config/load.js';
@@ -16,7 +17,9 @@ export const POOL_AND_KEEPALIVES = { cp_min: 5, cp_max: 10, keepalives_idle: 10,
 
 export function wantedSection(ctx: SetupContext): DatabaseSection {
   const { opts } = ctx;
-  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES });
+  // an existing psycopg2 section's other libpq keys (sslmode, sslrootcert, options...) are kept: dropping them would weaken it silently
+  const existing = ctx.config?.database?.name === 'psycopg2' ? (ctx.config.database as unknown as Record<string, unknown>) : {};
+  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES }, existing);
 }
 
 interface Target {
@@ -114,9 +117,12 @@ export const databaseConfig: Step<SetupContext> = {
       const t = await target(ctx);
       if (t.oldText !== t.newText && (await readText(t.path)) !== t.newText) return { ok: false, message: `${t.path} does not hold the section.` };
     }
-    const args = section.args as { host: string; port: number; user: string; password: string; dbname: string };
-    const logins = await loginAsSynapse({ host: args.host, port: Number(args.port), user: args.user, password: args.password, dbname: args.dbname });
-    return { ok: true, message: `the config now says psycopg2, and logging in with exactly its arguments works (${logins.map((l) => l.address).join(', ')}).` };
+    // The proof is Synapse's own: psycopg2 with every key of database.args (sslmode, options, keepalives...), a read and a rolled-back write.
+    // with the args of the config as Synapse will read it (merged files), not only the keys the wizard wrote
+    const live = (ctx.config?.database?.name === 'psycopg2' ? ctx.config.database.args : section.args) as Record<string, unknown>;
+    const probe = await probeAsSynapse(createExecutor(ctx.opts.synapseExec ?? { kind: 'local' }), live, { fallback: !ctx.opts.synapseExec });
+    if (!probe.ok) return { ok: false, message: `logging in exactly as Synapse will fails: ${describeProbe(probe)}`, hint: 'Run synapse-pg doctor: it names the cause from the server state and the SQLSTATE.' };
+    return { ok: true, message: `the config now says psycopg2, and logging in exactly as Synapse will works: ${describeProbe(probe)}` };
   },
 };
 
