@@ -1,8 +1,9 @@
 // Every file the wizard edits goes through here: backed up first, written atomically, mode and owner kept.
 import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WizardError } from '../core/errors.js';
+import { holdsSecret } from '../core/redact.js';
 
 export interface WriteOptions {
   /** Mode for a new file (existing files keep theirs unless `mode` is forced). */
@@ -17,26 +18,75 @@ export function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Copies `path` to `path.synapse-pg-<timestamp>.bak` with the same mode and owner; returns the backup path. */
+/** The file a path names: a symlink (or a chain of them) is followed to its target, which is what gets edited; the link stays. */
+export async function resolveTarget(path: string): Promise<string> {
+  let p = path;
+  for (let i = 0; i < 40; i++) {
+    let st;
+    try {
+      st = await fs.lstat(p);
+    } catch {
+      return p; // does not exist (yet): a new file, or the end of a dangling link
+    }
+    if (!st.isSymbolicLink()) return p;
+    const to = await fs.readlink(p);
+    p = isAbsolute(to) ? to : resolve(dirname(p), to);
+  }
+  throw new WizardError('BAD_INPUT', `${path}: too many levels of symbolic links.`, { hint: 'Point the wizard at the real file.' });
+}
+
+export async function isSymlink(path: string): Promise<boolean> {
+  return fs.lstat(path).then((s) => s.isSymbolicLink(), () => false);
+}
+
+/**
+ * Refuses anything that is not a regular file (FIFO, character or block device, socket, directory) before it is opened: reading
+ * a FIFO would hang, and replacing a device with a file would break the system. Only stat() is used, never open().
+ */
+export async function requireRegularFile(path: string, what = 'file'): Promise<void> {
+  let st;
+  try {
+    st = await fs.stat(path);
+  } catch {
+    return; // missing: the caller reports that in its own words
+  }
+  if (st.isFile()) return;
+  const kind = st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a regular file';
+  throw new WizardError('BAD_INPUT', `${path} is ${kind}, not a regular ${what}; the wizard reads and edits regular files only and left it alone.`, { hint: 'Pass the path of the real file (a symlink to it is fine).' });
+}
+
+/** Mode for a file that will hold a password: no wider than owner read-write and group read (0640), never world-readable. */
+export const secretMode = (mode: number) => mode & 0o640;
+
+/** Copies `path` to `path.synapse-pg-<timestamp>.bak` with the same owner and the mode without "other" bits (backups may hold passwords). */
 export async function backupFile(path: string): Promise<string> {
+  await requireRegularFile(path);
   const st = await fs.stat(path);
   let backup = `${path}.synapse-pg-${timestamp()}.bak`;
   for (let i = 1; await exists(backup); i++) backup = `${path}.synapse-pg-${timestamp()}-${i}.bak`;
   await fs.copyFile(path, backup, constants.COPYFILE_EXCL);
-  await fs.chmod(backup, st.mode & 0o7777);
+  await fs.chmod(backup, st.mode & 0o7770);
   await chownQuiet(backup, st.uid, st.gid);
   return backup;
 }
 
-/** Writes through a temp file in the same directory, fsyncs, keeps mode/owner, then renames over the target. */
-export async function writeFileAtomic(path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
+/**
+ * Writes through a temp file in the same directory, fsyncs, keeps mode/owner, then renames over the target. A symlink is
+ * followed and its target written (the link is kept); anything but a regular file is refused. Content that holds a registered
+ * secret (the database password) is written no wider than 0640.
+ */
+export async function writeFileAtomic(linkPath: string, content: string | Buffer, opts: WriteOptions = {}): Promise<void> {
+  const path = await resolveTarget(linkPath);
+  await requireRegularFile(path);
   let st: { mode: number; uid: number; gid: number } | undefined;
   try {
     st = await fs.stat(path);
   } catch {
     st = undefined;
   }
-  const mode = opts.forceMode && opts.mode !== undefined ? opts.mode : st ? st.mode & 0o7777 : opts.mode ?? 0o600;
+  const wanted = opts.forceMode && opts.mode !== undefined ? opts.mode : st ? st.mode & 0o7777 : opts.mode ?? 0o600;
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const mode = holdsSecret(text) ? secretMode(wanted) : wanted;
   const uid = opts.uid ?? st?.uid;
   const gid = opts.gid ?? st?.gid;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -63,7 +113,8 @@ export async function writeFileAtomic(path: string, content: string | Buffer, op
 }
 
 /** Backup + atomic write in one; returns the backup path (undefined when the file did not exist). */
-export async function editFile(path: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+export async function editFile(linkPath: string, content: string, opts: WriteOptions = {}): Promise<string | undefined> {
+  const path = await resolveTarget(linkPath);
   const backup = (await exists(path)) ? await backupFile(path) : undefined;
   await writeFileAtomic(path, content, opts);
   return backup;

@@ -1,5 +1,6 @@
 // Reads and merges Synapse config files exactly as Synapse does (read_config_files: YAML 1.1, shallow top-level merge).
 import { readFile } from 'node:fs/promises';
+import { requireRegularFile } from '../adapters/files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { WizardError } from '../core/errors.js';
@@ -78,6 +79,8 @@ export async function loadConfig(paths: string[]): Promise<LoadedConfig> {
   const warnings: string[] = [];
   for (const path of paths) {
     let text: string;
+    // a FIFO or a device given as the config is refused by stat(), never opened (reading a FIFO would hang)
+    await requireRegularFile(path, 'Synapse config file');
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {

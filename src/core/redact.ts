@@ -58,6 +58,11 @@ export function redact(text: string): string {
   return out;
 }
 
+/** Whether the text holds a registered secret in any form redact() hides (files holding one are never world-readable). */
+export function holdsSecret(text: string): boolean {
+  return secrets.size > 0 && redact(text) !== text;
+}
+
 /** Deep-redacts strings inside a JSON-able value. */
 export function redactValue<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as unknown as T;

@@ -1,7 +1,7 @@
 // Phase 2: point Synapse at PostgreSQL. One file: homeserver.yaml -> homeserver-old-sqlite.yaml, homeserver-postgres.yaml -> homeserver.yaml.
 // Several files (Debian's conf.d): only the file holding `database` is rewritten, with a backup.
 import { basename, dirname, join } from 'node:path';
-import { backupFile, copyOwnership, exists, fileOwnership, listDir, readText, readTextOrUndefined, removeFile, renameFile, writeFileAtomic } from '../../adapters/files.js';
+import { backupFile, copyOwnership, exists, fileOwnership, isSymlink, listDir, readText, readTextOrUndefined, removeFile, renameFile, writeFileAtomic } from '../../adapters/files.js';
 import { setDatabaseSection } from '../../config/database-block.js';
 import { loadConfig, type ConfigFile, type LoadedConfig } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
@@ -76,9 +76,15 @@ export const swapConfig: Step<CutoverContext> = {
       await writeFileAtomic(sqliteCopy, old);
       const st = await fileOwnership(file);
       await copyOwnership(sqliteCopy, st);
-      const pg = await readTextOrUndefined(ctx.paths.postgresConfig);
-      if (pg !== next) await writeFileAtomic(ctx.paths.postgresConfig, next, { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
-      await renameFile(ctx.paths.postgresConfig, file);
+      if (await isSymlink(file)) {
+        // a symlinked config is written at its target (the link stays), atomically within the target's own directory
+        await writeFileAtomic(file, next, { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
+        await removeFile(ctx.paths.postgresConfig);
+      } else {
+        const pg = await readTextOrUndefined(ctx.paths.postgresConfig);
+        if (pg !== next) await writeFileAtomic(ctx.paths.postgresConfig, next, { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
+        await renameFile(ctx.paths.postgresConfig, file);
+      }
     } else {
       sqliteCopy = await backupFile(file);
       await writeFileAtomic(file, next);
