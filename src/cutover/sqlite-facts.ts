@@ -23,6 +23,27 @@ export async function sqliteBytes(path: string): Promise<number> {
   return main + wal;
 }
 
+/** Why `path` is not a Synapse SQLite database (empty, not a regular file, not SQLite, no Synapse tables); undefined when it is one. */
+export async function notSynapseSqlite(path: string): Promise<string | undefined> {
+  const st = await fs.stat(path);
+  if (!st.isFile()) return 'it is not a regular file';
+  if (st.size === 0) return 'the file is empty (0 bytes); SQLite would treat it as a new, empty database';
+  let db: Database.Database;
+  try {
+    db = openReadOnly(path);
+  } catch (e) {
+    return `it cannot be opened as SQLite (${(e as Error).message})`;
+  }
+  try {
+    const missing = ['schema_version', 'users', 'events', 'rooms'].filter((t) => !hasTable(db, t));
+    return missing.length ? `it is an SQLite file without Synapse's tables (${missing.join(', ')} missing)` : undefined;
+  } catch (e) {
+    return `it cannot be read as SQLite (${(e as Error).message})`;
+  } finally {
+    db.close();
+  }
+}
+
 export async function sqliteFacts(path: string, opts: { quickCheck: boolean }): Promise<SqliteFacts> {
   const sizeBytes = await sqliteBytes(path);
   const db = openReadOnly(path);

@@ -7,7 +7,7 @@ import { requireAdmin } from '../../setup/context.js';
 import type { CutoverContext } from '../context.js';
 import { recorded } from '../context.js';
 import { makeService } from '../service.js';
-import { sqliteFacts } from '../sqlite-facts.js';
+import { notSynapseSqlite, sqliteFacts } from '../sqlite-facts.js';
 import { inspectTarget } from '../target-db.js';
 import { probeTools } from '../tools.js';
 import { CopyEngineUnsupported, runDriver } from '../copy/driver.js';
@@ -26,6 +26,11 @@ async function sqliteFindings(ctx: CutoverContext, out: Finding[]): Promise<numb
   const unreadable = await unreadableBecause(path);
   if (unreadable) {
     out.push({ blocking: true, problem: `The SQLite file ${path} cannot be read (${unreadable}).`, fix: 'Run the wizard as root, and check database.args.database in the config (relative paths are relative to where Synapse starts).' });
+    return 0;
+  }
+  const what = await notSynapseSqlite(path);
+  if (what) {
+    out.push({ blocking: true, problem: `${path} is not a Synapse database: ${what}.`, fix: 'Check database.args.database in the config Synapse runs with (-c): it must name the homeserver.db Synapse writes (relative paths are relative to where Synapse starts).' });
     return 0;
   }
   const f = await sqliteFacts(path, { quickCheck: ctx.journal.phase === 'phase1' && !recorded(ctx, 'port-snapshot') });
