@@ -1,5 +1,4 @@
 // Every command's flags turned into typed, validated options, in one place: the layers below get these objects, never the flags.
-import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { parseExecTarget, parsePathMap } from '../adapters/exec.js';
 import { parsePgAdminSpec } from '../adapters/pg-admin.js';
@@ -8,6 +7,7 @@ import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { CutoverOptions, PortEngine } from '../cutover/context.js';
 import type { DoctorOptions } from '../doctor/context.js';
+import { readLogLines } from '../doctor/log-lines.js';
 import { MAINTAIN_TASKS, type MaintainOptions, type MaintainTask } from '../maintain/context.js';
 import { validateIdentifier } from '../pg/identifiers.js';
 import { DEFAULT_CHROOT, defaultStateDir, readSecrets, readState } from '../sandbox/state.js';
@@ -83,11 +83,13 @@ export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): 
 async function errorLines(args: ParsedArgs): Promise<string[]> {
   const out: string[] = [];
   const { error, log } = args.flags;
-  if (typeof error === 'string') out.push(...error.split(/\r?\n/));
+  if (typeof error === 'string') for (const l of error.split(/\r?\n/)) out.push(l);
   if (typeof log === 'string') {
     try {
-      out.push(...(await fs.readFile(log, 'utf8')).split(/\r?\n/));
+      // streamed and bounded: a 140,000-line log must not be spread into push() (call stack) nor held whole
+      for (const l of (await readLogLines(log)).lines) out.push(l);
     } catch (err) {
+      if (err instanceof WizardError) throw err;
       throw new WizardError('BAD_INPUT', `--log ${log}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'Pass the Synapse log (homeserver.log) or the port log as it is on disk.' });
     }
   }

@@ -88,7 +88,7 @@ export function toEnglish(line: string): string | undefined {
 }
 
 /** Error lines with an English line added after each translated one (at most `limit` lines are looked at). */
-export function withEnglish(lines: string[], known: (l: string) => boolean, limit = 500): string[] {
+export function withEnglish(lines: string[], known: (l: string) => boolean, limit = 200): string[] {
   const out: string[] = [];
   let looked = 0;
   for (const l of lines) {
