@@ -49,6 +49,8 @@ export interface SetupContext {
   passwordFile?: string;
   /** The pg_hba.conf edit planned by check and carried out by apply. */
   hbaPending?: HbaState;
+  /** What this run created, so a run that fails later can undo it (src/setup/undo.ts). */
+  created?: { role?: string; database?: string; passwordFile?: string; hbaEdited?: string; configWritten?: string };
 }
 
 /** A fresh setup context on the real PostgreSQL adapters. */

@@ -39,8 +39,10 @@ export async function generateAndSave(ctx: SetupContext): Promise<void> {
   const pw = generatePassword();
   registerSecret(pw);
   const path = generatedPasswordPath(ctx);
+  const existed = await fs.access(path).then(() => true, () => false);
   await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, pw + '\n', { mode: 0o600, forceMode: true });
+  if (!existed) (ctx.created ??= {}).passwordFile = path;
   ctx.password = pw;
   ctx.passwordSource = 'generated';
   ctx.passwordFile = path;

@@ -61,6 +61,7 @@ export const createDatabase: Step<SetupContext> = {
   },
   async apply(ctx) {
     await requireAdmin(ctx).exec(createDatabaseSql(ctx.opts.dbName, ctx.opts.dbUser));
+    (ctx.created ??= {}).database = ctx.opts.dbName;
     return `Created database ${ctx.opts.dbName}.`;
   },
   async verify(ctx) {

@@ -125,6 +125,7 @@ export const createRole: Step<SetupContext> = {
     const row = await roleOf(ctx);
     if (!row) {
       await admin.exec(passwordSql(ctx, 'CREATE'));
+      (ctx.created ??= {}).role = ctx.opts.dbUser;
       return `Created role ${ctx.opts.dbUser} with ${describeSource(ctx)}.`;
     }
     if (ctx.opts.setPassword) {

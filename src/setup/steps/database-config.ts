@@ -2,6 +2,7 @@
 import { dirname, join } from 'node:path';
 import { editFile, exists, fileOwnership, readText, readTextOrEmpty, writeFileAtomic } from '../../adapters/files.js';
 import { createExecutor } from '../../adapters/exec.js';
+import { setupPreflight } from '../config-preflight.js';
 import { describeProbe, probeAsSynapse } from '../../adapters/synapse-probe.js';
 import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
@@ -80,6 +81,10 @@ export const databaseConfig: Step<SetupContext> = {
         return { status: 'skip', message: `Your config still uses SQLite (${sqlitePath}: ${summary.users} user(s), ${summary.events} event(s)). Switching it now would start Synapse on an empty database; run synapse-pg cutover to port the data (or pass --write-config to switch anyway).` };
       }
     }
+    // Everything knowable before the first change (setup's preflight runs this check before any step applies).
+    const willWrite = ctx.password === undefined || !(cfg && sameConnection(cfg.database, wantedSection(ctx)));
+    const problems = await setupPreflight(ctx, willWrite ? await plannedWrites(ctx) : []);
+    if (problems.length) return { status: 'blocked', code: 'BLOCKED', message: problems.map((p) => p.message).join(' '), hint: [...new Set(problems.map((p) => p.hint))].join(' ') };
     if (ctx.password === undefined) {
       // The role step resolves the password; it is still unknown only in --dry-run when it will be generated.
       return { status: 'needed', message: 'The database: section will be written once the password exists.', plan: [{ kind: 'note', text: `Write database: (psycopg2, ${ctx.opts.dbUser}@${ctx.opts.dbHost}:${ctx.opts.dbPort}/${ctx.opts.dbName}, cp_min 5, cp_max 10, keepalives) with the password from ${generatedPasswordPath(ctx)}.` }] };
@@ -105,6 +110,7 @@ export const databaseConfig: Step<SetupContext> = {
     const m = await safeMode(ctx, t.path, t.isNew);
     if (m.note) sc.log(m.note, 'warn');
     const backup = await editFile(t.path, t.newText, m);
+    (ctx.created ??= {}).configWritten = t.path;
     return `Wrote the database: section to ${t.path}${backup ? ` (backup ${backup})` : ''}.`;
   },
   async verify(ctx) {
@@ -125,6 +131,18 @@ export const databaseConfig: Step<SetupContext> = {
     return { ok: true, message: `the config now says psycopg2, and logging in exactly as Synapse will works: ${describeProbe(probe)}` };
   },
 };
+
+/** The files this run will write: the config (and its backup) and a generated password file. */
+async function plannedWrites(ctx: SetupContext): Promise<{ path: string; bytes: number; what: string }[]> {
+  const cfg = ctx.config;
+  const out: { path: string; bytes: number; what: string }[] = [];
+  const main = cfg?.databaseFile ?? cfg?.files[0];
+  const path = main ? main.path : join(ctx.opts.cwd, 'synapse-pg-database.yaml');
+  const size = main ? Buffer.byteLength(main.text) : 0;
+  out.push({ path, bytes: 2 * size + 64 * 1024, what: 'the Synapse config' });
+  if (ctx.password === undefined && !ctx.opts.dbPasswordFile) out.push({ path: generatedPasswordPath(ctx), bytes: 4096, what: 'the generated password file' });
+  return out;
+}
 
 /** A conf.d/database.yaml written by apply is not in the original list of files. */
 async function extraFile(ctx: SetupContext): Promise<string[]> {

@@ -101,6 +101,7 @@ export const pgHba: Step<SetupContext> = {
     const backup = await backupFile(st.file);
     sc.log(`Backed up ${st.file} to ${backup}`);
     await writeFileAtomic(st.file, st.plan.text);
+    (ctx.created ??= {}).hbaEdited = `${st.file} (backup ${backup})`;
     const errors = await hbaErrors(ctx);
     if (errors.length) {
       await restoreBackup(backup, st.file);
