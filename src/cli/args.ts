@@ -17,6 +17,8 @@ export const OPTIONS = {
   'db-host': { type: 'string' },
   'db-port': { type: 'string' },
   'db-password-file': { type: 'string' },
+  'db-sslmode': { type: 'string' },
+  'db-sslrootcert': { type: 'string' },
   'set-password': { type: 'boolean' },
   'pg-hba': { type: 'string' },
   'write-config': { type: 'boolean' },

@@ -5,13 +5,14 @@ import { parseConfigText, type DatabaseSection } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
 import type { Step } from '../../core/step.js';
 import { synapseDbArgs } from '../../setup/context.js';
-import { POOL_AND_KEEPALIVES } from '../../setup/steps/database-config.js';
+import { POOL_AND_KEEPALIVES, tlsArgs } from '../../setup/steps/database-config.js';
 import type { CutoverContext } from '../context.js';
 
 /** The database block Synapse will use; a dry run before the role exists shows a placeholder for the password. */
 export function postgresSection(ctx: CutoverContext, dryRun = false): DatabaseSection {
   const a = dryRun && ctx.setup.password === undefined ? { ...synapseDbArgs({ ...ctx.setup, password: '<password of the new role>' }) } : synapseDbArgs(ctx.setup);
-  return postgresDatabaseSection({ ...a, ...POOL_AND_KEEPALIVES });
+  const { sslmode: _m, sslrootcert: _r, ...plain } = a;
+  return postgresDatabaseSection({ ...plain, ...POOL_AND_KEEPALIVES }, tlsArgs(ctx.setup.opts.dbTls, (p) => ctx.exec.toInside(p)));
 }
 
 function wantedText(ctx: CutoverContext, dryRun = false): string {

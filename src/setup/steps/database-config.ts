@@ -2,6 +2,7 @@
 import { dirname, join } from 'node:path';
 import { editFile, exists, fileOwnership, readText, readTextOrEmpty, writeFileAtomic } from '../../adapters/files.js';
 import { loginAsSynapse } from '../../adapters/pg-login.js';
+import type { PgTls } from '../../adapters/pg-tls.js';
 import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
 import type { DatabaseSection } from '../../config/load.js';
@@ -16,7 +17,13 @@ export const POOL_AND_KEEPALIVES = { cp_min: 5, cp_max: 10, keepalives_idle: 10,
 
 export function wantedSection(ctx: SetupContext): DatabaseSection {
   const { opts } = ctx;
-  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES });
+  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES }, tlsArgs(opts.dbTls));
+}
+
+/** sslmode and sslrootcert for database.args (psycopg2 hands every key to libpq); sslrootcert as Synapse sees the path. */
+export function tlsArgs(tls: PgTls | undefined, toSynapsePath: (p: string) => string = (p) => p): { args?: Record<string, string> } {
+  if (!tls?.sslmode) return {};
+  return { args: { sslmode: tls.sslmode, ...(tls.sslrootcert ? { sslrootcert: toSynapsePath(tls.sslrootcert) } : {}) } };
 }
 
 interface Target {
@@ -115,7 +122,7 @@ export const databaseConfig: Step<SetupContext> = {
       if (t.oldText !== t.newText && (await readText(t.path)) !== t.newText) return { ok: false, message: `${t.path} does not hold the section.` };
     }
     const args = section.args as { host: string; port: number; user: string; password: string; dbname: string };
-    const logins = await loginAsSynapse({ host: args.host, port: Number(args.port), user: args.user, password: args.password, dbname: args.dbname });
+    const logins = await loginAsSynapse({ host: args.host, port: Number(args.port), user: args.user, password: args.password, dbname: args.dbname, ...ctx.opts.dbTls });
     return { ok: true, message: `the config now says psycopg2, and logging in with exactly its arguments works (${logins.map((l) => l.address).join(', ')}).` };
   },
 };
