@@ -24,6 +24,7 @@ import { sqliteReadonly } from './sqlite-readonly.js';
 import { sqliteUtf8 } from './sqlite-utf8.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
+import { tlsCertificate } from './tls.js';
 import { tuning } from './tuning.js';
 import type { Diagnosis } from './types.js';
 
@@ -31,6 +32,7 @@ export const DIAGNOSES: Diagnosis[] = [
   configUnreadable,
   pgVersion,
   psycopg2,
+  tlsCertificate,
   listenAddress,
   dockerNetwork,
   roleMissing,
