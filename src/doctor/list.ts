@@ -16,6 +16,7 @@ import { pgHbaAuth } from './pg-hba-auth.js';
 import { pgVersion } from './pg-version.js';
 import { psycopg2 } from './psycopg2.js';
 import { publicSchema } from './public-schema.js';
+import { remoteConnection } from './remote-connection.js';
 import { roleMissing, rolePassword } from './role.js';
 import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
@@ -34,6 +35,7 @@ export const DIAGNOSES: Diagnosis[] = [
   psycopg2,
   tlsCertificate,
   listenAddress,
+  remoteConnection,
   dockerNetwork,
   roleMissing,
   rolePassword,
