@@ -46,13 +46,10 @@ export const tlsCertificate: Diagnosis = {
     if (!t.rootInside) {
       return finding(`database.args has sslmode ${t.sslmode} and no sslrootcert.`, "libpq then looks for ~/.postgresql/root.crt of Synapse's user, which is seldom there.", 'set sslrootcert in database.args to the CA file (the provider\'s bundle), as a path Synapse can read where it runs');
     }
-    let ca: Buffer;
-    try {
-      if (!t.rootHost) throw new Error('the path is outside what the path map reaches');
-      ca = await readFile(t.rootHost);
-    } catch (e) {
+    const ca = t.rootHost ? await readFile(t.rootHost).catch((e: NodeJS.ErrnoException) => e.code ?? e.message) : 'the path is outside what the path map reaches';
+    if (typeof ca === 'string') {
       const where = ctx.exec.target.kind === 'local' ? '' : ` (Synapse runs in ${ctx.exec.target.kind === 'chroot' ? `the chroot ${ctx.exec.target.dir}` : ctx.exec.target.kind}; this host sees it as ${t.rootHost ?? 'nothing'})`;
-      return finding(`sslrootcert ${t.rootInside} cannot be read${where}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'libpq refuses to connect when the root certificate file named by sslrootcert is missing ("root certificate file ... does not exist").', 'put the CA file where Synapse runs (inside its chroot or container) and set sslrootcert to that path');
+      return finding(`sslrootcert ${t.rootInside} cannot be read${where}: ${ca}.`, 'libpq refuses to connect when the root certificate file named by sslrootcert is missing ("root certificate file ... does not exist").', 'put the CA file where Synapse runs (inside its chroot or container) and set sslrootcert to that path');
     }
     const p = await probeServerCert(t.host, t.port, ca);
     if (p.kind !== 'tls') return undefined; // no TLS or no answer: the psycopg2 probe and the connection diagnoses say which
