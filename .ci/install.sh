@@ -14,8 +14,9 @@ major="$(node -p 'process.versions.node.split(".")[0]')"
 pkgs=(postgresql-client python3 make g++)
 if [ "$what" = test ]; then
   # the server binaries (initdb, pg_ctl) for throwaway clusters, tmux for the full-screen tests,
-  # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff
-  pkgs+=(postgresql tmux debootstrap diffutils procps)
+  # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff,
+  # iproute2 (ip netns) and openssl for "another host": a namespaced PostgreSQL with TLS
+  pkgs+=(postgresql tmux debootstrap diffutils procps iproute2 openssl)
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

@@ -4,6 +4,7 @@ import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { createExecutor, type Executor } from './exec.js';
 import { pgErrorToWizard } from './pg-errors.js';
+import { nodePgSsl, tlsFromUrl, type PgTls } from './pg-tls.js';
 
 export interface PgAdmin {
   /** How the wizard reaches the server, for messages ("psql as the postgres OS user via runuser"). */
@@ -16,7 +17,8 @@ export interface PgAdmin {
   close(): Promise<void>;
 }
 
-export type PgAdminSpec = { kind: 'local' } | { kind: 'url'; url: string } | { kind: 'docker'; container: string; user: string };
+/** A url admin's tls: --db-sslmode/--db-sslrootcert (sslmode/sslrootcert in the URL itself win). */
+export type PgAdminSpec = { kind: 'local' } | { kind: 'url'; url: string; tls?: PgTls } | { kind: 'docker'; container: string; user: string };
 
 export function parsePgAdminSpec(spec: string): PgAdminSpec {
   if (spec === 'local') return { kind: 'local' };
@@ -41,7 +43,7 @@ export function parsePgAdminSpec(spec: string): PgAdminSpec {
 }
 
 export function createPgAdmin(spec: PgAdminSpec, env: NodeJS.ProcessEnv = process.env): PgAdmin {
-  if (spec.kind === 'url') return new UrlAdmin(spec.url);
+  if (spec.kind === 'url') return new UrlAdmin(spec.url, spec.tls);
   if (spec.kind === 'docker') {
     const ex = createExecutor({ kind: 'docker', container: spec.container });
     return new PsqlAdmin(ex, ['-U', spec.user], `psql in container ${spec.container} as ${spec.user}`);
@@ -107,10 +109,16 @@ function psqlError(stderr: string, how: string): WizardError {
 }
 
 class UrlAdmin implements PgAdmin {
-  constructor(private url: string) {}
+  private url: string;
+  private tls: PgTls | undefined;
+  constructor(url: string, tls?: PgTls) {
+    const own = tlsFromUrl(url);
+    this.url = own.url;
+    this.tls = own.tls.sslmode ? own.tls : tls;
+  }
   describe() {
     const u = new URL(this.url);
-    return `${u.username || 'default user'}@${u.hostname || 'local socket'}:${u.port || '5432'}`;
+    return `${u.username || 'default user'}@${u.hostname || 'local socket'}:${u.port || '5432'}${this.tls?.sslmode ? ` (sslmode ${this.tls.sslmode})` : ''}`;
   }
   commandFor() {
     return undefined;
@@ -119,7 +127,8 @@ class UrlAdmin implements PgAdmin {
     // pg lets the connection string's database win over a `database` option, so the database goes into the URL itself.
     const url = new URL(this.url);
     if (database) url.pathname = `/${encodeURIComponent(database)}`;
-    const c = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
+    const c = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000, ssl: nodePgSsl(this.tls, url.hostname.replace(/^\[|\]$/g, '')) });
+    c.on('error', () => undefined);
     try {
       await c.connect();
     } catch (e) {

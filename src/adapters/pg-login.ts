@@ -2,8 +2,10 @@
 import { lookup } from 'node:dns/promises';
 import pg from 'pg';
 import { pgErrorToWizard } from './pg-errors.js';
+import { nodePgSsl, type PgTls } from './pg-tls.js';
 
-export interface SynapseDbArgs {
+/** database.args as Synapse gets them; sslrootcert is the path on this host. */
+export interface SynapseDbArgs extends PgTls {
   host: string;
   port: number;
   user: string;
@@ -26,14 +28,28 @@ export async function addressesFor(host: string): Promise<string[]> {
 
 /** Connects and runs a query; throws a WizardError (PG_AUTH, PG_UNREACHABLE...) saying what failed and how to fix it. */
 export async function loginOnce(args: SynapseDbArgs, address: string, timeoutMs = 10_000): Promise<LoginResult> {
-  const c = new pg.Client({ host: address, port: args.port, user: args.user, password: args.password, database: args.dbname, connectionTimeoutMillis: timeoutMs });
+  const ssl = nodePgSsl(args, args.host);
+  // libpq's default (prefer), which is what Synapse gets without sslmode: TLS without checks when the server offers it, else plain
+  const prefer = ssl === undefined && !address.startsWith('/');
+  try {
+    return await attempt(args, address, timeoutMs, prefer ? { rejectUnauthorized: false } : ssl);
+  } catch (e) {
+    if (!prefer || !/does not support SSL/i.test(String((e as Error).message))) throw pgErrorToWizard(e, `${args.user}@${address}:${args.port}/${args.dbname}`);
+  }
+  try {
+    return await attempt(args, address, timeoutMs, undefined);
+  } catch (e) {
+    throw pgErrorToWizard(e, `${args.user}@${address}:${args.port}/${args.dbname}`);
+  }
+}
+
+async function attempt(args: SynapseDbArgs, address: string, timeoutMs: number, ssl: pg.ClientConfig['ssl']): Promise<LoginResult> {
+  const c = new pg.Client({ host: address, port: args.port, user: args.user, password: args.password, database: args.dbname, connectionTimeoutMillis: timeoutMs, ssl });
   c.on('error', () => undefined);
   try {
     await c.connect();
     const r = await c.query<{ v: string; u: string }>(`SELECT current_setting('server_version_num') AS v, current_user AS u`);
     return { address, serverVersionNum: Number(r.rows[0]!.v), currentUser: r.rows[0]!.u };
-  } catch (e) {
-    throw pgErrorToWizard(e, `${args.user}@${address}:${args.port}/${args.dbname}`);
   } finally {
     await c.end().catch(() => undefined);
   }

@@ -17,6 +17,8 @@ export const OPTIONS = {
   'db-host': { type: 'string' },
   'db-port': { type: 'string' },
   'db-password-file': { type: 'string' },
+  'db-sslmode': { type: 'string' },
+  'db-sslrootcert': { type: 'string' },
   'set-password': { type: 'boolean' },
   'pg-hba': { type: 'string' },
   'write-config': { type: 'boolean' },
@@ -112,6 +114,9 @@ Setup flags:
       --db-host HOST       host Synapse connects to (default localhost)
       --db-port PORT       port Synapse connects to (default 5432, or PGPORT)
       --db-password-file F file holding the role's password (generated into F when F does not exist)
+      --db-sslmode MODE    require|verify-ca|verify-full: TLS for Synapse (database.args) and every
+                           connection of the wizard
+      --db-sslrootcert F   the CA that signed the server's certificate (needed by verify-ca/verify-full)
       --set-password       set the password of an existing role
       --pg-hba edit|skip   edit pg_hba.conf (default) or leave it alone (managed servers)
       --write-config       write the database: section even though the SQLite database holds data

@@ -1,9 +1,10 @@
 // `synapse-pg maintain TASK`: turns flags and Synapse's config into the maintenance context and runs that task's steps.
-import { createExecutor } from '../adapters/exec.js';
+import { createExecutor, type Executor } from '../adapters/exec.js';
+import { SSL_MODES, type PgTls, type SslMode } from '../adapters/pg-tls.js';
 import { createPgAdmin } from '../adapters/pg-admin.js';
 import type { ParsedArgs } from '../cli/args.js';
 import { requireConfigPaths } from '../config/discover.js';
-import { loadConfig, postgresConnection } from '../config/load.js';
+import { loadConfig, postgresConnection, type LoadedConfig } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { runFlow, type FlowResult } from '../core/runner.js';
@@ -30,10 +31,11 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   }
   const password = pg.password ?? env.PGPASSWORD ?? '';
   registerSecret(password);
-  const dbArgs = { host: pg.host ?? 'localhost', port: pg.port ?? 5432, user: pg.user ?? 'synapse_user', password, dbname: pg.dbname ?? 'synapse' };
+  const exec = createExecutor(co.synapseExec, co.pathMap);
+  // TLS as Synapse connects (sslrootcert read through the path map), unless --db-sslmode says otherwise
+  const dbArgs = { host: pg.host ?? 'localhost', port: pg.port ?? 5432, user: pg.user ?? 'synapse_user', password, dbname: pg.dbname ?? 'synapse', ...(co.setup.dbTls ?? configTls(config, exec)) };
   const baseUrl = opts.synapseUrl ?? clientBaseUrl(config.merged);
   if (!baseUrl) throw new WizardError('CONFIG_CONFLICT', 'The config has no HTTP listener with the "client" resource, so the Admin API cannot be found.', { hint: 'Pass --synapse-url http://127.0.0.1:8008 (where Synapse answers locally).' });
-  const exec = createExecutor(co.synapseExec, co.pathMap);
   const service = co.service ? createService(co.service, { exec, configPath: paths[0], baseUrl, startTimeoutMs: co.startTimeoutMs, stopTimeoutMs: co.stopTimeoutMs }) : undefined;
   return { opts, prompter: ui.prompter, emit: ui.emit, config, configPath: paths[0]!, db: createSynapseDb(dbArgs), baseUrl, exec, service, createAdmin: (spec) => createPgAdmin(spec), found: {} };
 }
@@ -45,4 +47,13 @@ export async function runMaintain(args: ParsedArgs, ui: Ui): Promise<FlowResult>
   } finally {
     await ctx.admin?.close();
   }
+}
+
+/** sslmode/sslrootcert of database.args, the root certificate's path as this host sees it. */
+function configTls(config: LoadedConfig, exec: Executor): PgTls {
+  const a = (config.database?.args ?? {}) as Record<string, unknown>;
+  const mode = typeof a.sslmode === 'string' && (SSL_MODES as readonly string[]).includes(a.sslmode) ? (a.sslmode as SslMode) : undefined;
+  if (!mode) return {};
+  const root = typeof a.sslrootcert === 'string' ? (exec.toHost(a.sslrootcert) ?? a.sslrootcert) : undefined;
+  return { sslmode: mode, ...(root ? { sslrootcert: root } : {}) };
 }

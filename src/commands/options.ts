@@ -1,7 +1,8 @@
 // Every command's flags turned into typed, validated options, in one place: the layers below get these objects, never the flags.
 import { homedir } from 'node:os';
 import { parseExecTarget, parsePathMap } from '../adapters/exec.js';
-import { parsePgAdminSpec } from '../adapters/pg-admin.js';
+import { parsePgAdminSpec, type PgAdminSpec } from '../adapters/pg-admin.js';
+import { parseSslMode, type PgTls } from '../adapters/pg-tls.js';
 import { portFlag, type ParsedArgs } from '../cli/args.js';
 import { WizardError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
@@ -26,19 +27,38 @@ function validHost(h: string): string {
   return h;
 }
 
+/** --db-sslmode and --db-sslrootcert; verify-ca/verify-full need the CA file (libpq would look in ~/.postgresql/ of Synapse's user). */
+export function dbTlsOptions(f: ParsedArgs['flags']): PgTls | undefined {
+  const mode = f['db-sslmode'] === undefined ? undefined : parseSslMode(f['db-sslmode'], '--db-sslmode');
+  const root = f['db-sslrootcert'];
+  if (root !== undefined && !root.startsWith('/')) throw new WizardError('BAD_INPUT', `--db-sslrootcert "${root}" is not an absolute path.`, { hint: 'Synapse reads it from its own working directory: give the full path, e.g. /etc/matrix-synapse/db-ca.crt.' });
+  if (!mode && !root) return undefined;
+  if (!mode) throw new WizardError('BAD_INPUT', '--db-sslrootcert needs --db-sslmode verify-full (or verify-ca).', { hint: 'For example: --db-sslmode verify-full --db-sslrootcert /etc/matrix-synapse/db-ca.crt' });
+  if (mode.startsWith('verify-') && !root) throw new WizardError('BAD_INPUT', `--db-sslmode ${mode} needs --db-sslrootcert FILE: the CA that signed the server's certificate.`, { hint: "Download your provider's CA bundle (RDS, Cloud SQL, Azure and DigitalOcean publish one) and pass its path." });
+  return { sslmode: mode, ...(root ? { sslrootcert: root } : {}) };
+}
+
+/** --pg-admin, with a URL's connection using the database's TLS settings too. */
+function pgAdminOption(spec: string, tls: PgTls | undefined): PgAdminSpec {
+  const parsed = parsePgAdminSpec(spec);
+  return parsed.kind === 'url' && tls ? { ...parsed, tls } : parsed;
+}
+
 /** setup's flags: the role, the database, how to reach PostgreSQL as a superuser, pg_hba.conf. */
 export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOptions {
   const f = args.flags;
   const pgHba = f['pg-hba'] ?? 'edit';
   if (pgHba !== 'edit' && pgHba !== 'skip') throw new WizardError('BAD_INPUT', `--pg-hba "${pgHba}" is not edit or skip.`, { hint: 'Use --pg-hba skip on managed servers whose pg_hba.conf you cannot edit.' });
+  const dbTls = dbTlsOptions(f);
   return {
     configPaths: f.config,
-    pgAdmin: parsePgAdminSpec(f['pg-admin'] ?? 'local'),
+    pgAdmin: pgAdminOption(f['pg-admin'] ?? 'local', dbTls),
     dbUser: validateIdentifier('role', f['db-user'] ?? 'synapse_user', '--db-user'),
     dbName: validateIdentifier('database', f['db-name'] ?? 'synapse', '--db-name'),
     dbHost: validHost(f['db-host'] ?? 'localhost'),
     dbPort: portFlag(f['db-port'] ?? env.PGPORT, '--db-port', 5432),
     dbPasswordFile: f['db-password-file'],
+    ...(dbTls ? { dbTls } : {}),
     setPassword: !!f['set-password'],
     pgHba,
     writeConfig: !!f['write-config'],

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'PG_TOO_OLD'
   | 'PG_QUERY'
   | 'PG_AUTH'
+  | 'PG_TLS'
   | 'DB_WRONG_LOCALE'
   | 'DB_WRONG_OWNER'
   | 'HBA_NOT_WRITABLE'

@@ -18,6 +18,7 @@ const DOCKER_ADDR = /^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/;
 async function plan(ctx: DoctorContext) {
   const server = requireServer(ctx);
   const file = server.hbaFile;
+  if (!file) throw new WizardError('BLOCKED', 'The admin connection is not a superuser, so pg_hba.conf cannot be read.', { hint: 'Ask the database admin to add a line for Docker\'s networks (172.16.0.0/12) with scram-sha-256.' });
   const text = await fs.readFile(file, 'utf8');
   const p = planHbaInsert(text, {
     database: ctx.target.dbname,

@@ -16,6 +16,7 @@ import { pgHbaAuth } from './pg-hba-auth.js';
 import { pgVersion } from './pg-version.js';
 import { psycopg2 } from './psycopg2.js';
 import { publicSchema } from './public-schema.js';
+import { remoteConnection } from './remote-connection.js';
 import { roleMissing, rolePassword } from './role.js';
 import { schemaVersion } from './schema-version.js';
 import { serverName } from './server-name.js';
@@ -24,6 +25,7 @@ import { sqliteReadonly } from './sqlite-readonly.js';
 import { sqliteUtf8 } from './sqlite-utf8.js';
 import { streamPositions } from './stream-positions.js';
 import { TEXT_ONLY } from './text-only.js';
+import { tlsCertificate } from './tls.js';
 import { tuning } from './tuning.js';
 import type { Diagnosis } from './types.js';
 import { LOGIN_STATE } from './login-state.js';
@@ -39,7 +41,9 @@ export const DIAGNOSES: Diagnosis[] = [
   maxConnections,
   pgVersion,
   psycopg2,
+  tlsCertificate,
   listenAddress,
+  remoteConnection,
   dockerNetwork,
   roleMissing,
   rolePassword,

@@ -13,6 +13,7 @@ export function restartArgv(ctx: DoctorContext): string[] | undefined {
   if (spec.kind === 'docker') return ['docker', 'restart', spec.container];
   if (spec.kind !== 'local') return undefined;
   const data = server.dataDirectory;
+  if (!data) return undefined;
   const major = Math.floor(server.versionNum / 10000);
   const debian = /^\/var\/lib\/postgresql\/(\d+)\/([^/]+)$/.exec(data);
   if (debian && existsSync(`/etc/postgresql/${debian[1]}/${debian[2]}`) && existsSync('/usr/bin/pg_ctlcluster')) return ['pg_ctlcluster', debian[1]!, debian[2]!, 'restart'];

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { pgErrorToWizard } from '../adapters/pg-errors.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import { nodePgSsl } from '../adapters/pg-tls.js';
 import { isWizardError } from '../core/errors.js';
 
 export interface SynapseDb {
@@ -15,7 +16,7 @@ export interface SynapseDb {
 export function createSynapseDb(args: SynapseDbArgs): SynapseDb {
   const describe = () => `${args.user}@${args.host}:${args.port}/${args.dbname}`;
   const withClient = async <T>(fn: (c: pg.Client) => Promise<T>, database = args.dbname): Promise<T> => {
-    const c = new pg.Client({ host: args.host, port: args.port, user: args.user, password: args.password || undefined, database, connectionTimeoutMillis: 10_000 });
+    const c = new pg.Client({ host: args.host, port: args.port, user: args.user, password: args.password || undefined, database, connectionTimeoutMillis: 10_000, ssl: nodePgSsl(args, args.host) });
     c.on('error', () => undefined);
     try {
       await c.connect();

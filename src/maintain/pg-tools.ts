@@ -1,6 +1,7 @@
 // pg_dump and pg_restore as Synapse's role: the password reaches them only through PGPASSWORD in their environment, never argv.
 import { runArgv, type ExecResult } from '../adapters/exec.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
+import { libpqTlsEnv } from '../adapters/pg-tls.js';
 import { WizardError } from '../core/errors.js';
 
 /** Synapse's docs advise leaving out the data of this table: one-time keys must not be used twice, so a restore must not bring old ones back. */
@@ -23,7 +24,7 @@ export function pgRestoreArgv(a: SynapseDbArgs, database: string, file: string):
 }
 
 export async function runPgTool(argv: string[], a: SynapseDbArgs | undefined, signal: AbortSignal, timeoutMs = 6 * 3600_000): Promise<ExecResult> {
-  const r = await runArgv(argv, { env: a ? { PGPASSWORD: a.password } : undefined, signal, timeoutMs });
+  const r = await runArgv(argv, { env: a ? { PGPASSWORD: a.password, ...libpqTlsEnv(a) } : undefined, signal, timeoutMs });
   if (r.spawnError || r.exitCode === 127) {
     throw new WizardError('EXEC', `${argv[0]} could not be started: ${r.spawnError ?? r.stderr.trim()}`, { hint: 'Install the PostgreSQL client tools: apt-get install postgresql-client' });
   }

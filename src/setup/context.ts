@@ -2,6 +2,7 @@
 import { createPgAdmin, type PgAdmin, type PgAdminSpec } from '../adapters/pg-admin.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import type { ExecTarget } from '../adapters/exec.js';
+import type { PgTls } from '../adapters/pg-tls.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
 import type { HbaState } from './steps/pg-hba.js';
@@ -15,6 +16,8 @@ export interface SetupOptions {
   dbHost: string;
   dbPort: number;
   dbPasswordFile?: string;
+  /** --db-sslmode/--db-sslrootcert: written into database.args and used by every connection the wizard makes. */
+  dbTls?: PgTls;
   setPassword: boolean;
   pgHba: 'edit' | 'skip';
   writeConfig: boolean;
@@ -30,9 +33,16 @@ export interface ServerInfo {
   versionNum: number;
   version: string;
   passwordEncryption: string;
-  hbaFile: string;
+  /** Readable by superusers only: undefined for a CREATEROLE/CREATEDB admin (a managed service). */
+  hbaFile?: string;
   ssl: boolean;
-  dataDirectory: string;
+  dataDirectory?: string;
+  /** The admin connection is a superuser; otherwise it has CREATEROLE and CREATEDB (the pg-admin step checks). */
+  superuser: boolean;
+  /** The admin's role name (current_user). */
+  adminRole: string;
+  /** The address the server sees this host connect from (inet_client_addr() of the admin connection); undefined over a Unix socket. */
+  clientAddr?: string;
 }
 
 export interface SetupContext {
@@ -60,7 +70,7 @@ export function newSetupContext(opts: SetupOptions, prompter: Prompter): SetupCo
 
 export function synapseDbArgs(ctx: SetupContext): SynapseDbArgs {
   if (ctx.password === undefined) throw new WizardError('INTERNAL', 'password not resolved before it is needed');
-  return { host: ctx.opts.dbHost, port: ctx.opts.dbPort, user: ctx.opts.dbUser, password: ctx.password, dbname: ctx.opts.dbName };
+  return { host: ctx.opts.dbHost, port: ctx.opts.dbPort, user: ctx.opts.dbUser, password: ctx.password, dbname: ctx.opts.dbName, ...ctx.opts.dbTls };
 }
 
 export function requireAdmin(ctx: SetupContext): PgAdmin {

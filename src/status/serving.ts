@@ -2,11 +2,22 @@
 // with the config's own credentials), or a process holding the SQLite file open. Read-only; never throws.
 import { promises as fs } from 'node:fs';
 import pg from 'pg';
+import { nodePgSsl, SSL_MODES, type SslMode } from '../adapters/pg-tls.js';
 import type { LoadedConfig } from '../config/load.js';
 
 export interface Serving {
   database: 'postgres' | 'sqlite' | 'unknown';
   evidence: string;
+}
+
+/** The config's own sslmode/sslrootcert (a path as Synapse sees it: status reads it as it is). */
+function tlsOf(args: Record<string, unknown>): ReturnType<typeof nodePgSsl> {
+  const mode = typeof args.sslmode === 'string' && (SSL_MODES as readonly string[]).includes(args.sslmode) ? (args.sslmode as SslMode) : undefined;
+  try {
+    return nodePgSsl({ sslmode: mode, sslrootcert: typeof args.sslrootcert === 'string' ? args.sslrootcert : undefined }, String(args.host ?? 'localhost'));
+  } catch {
+    return { rejectUnauthorized: false };
+  }
 }
 
 async function postgresSessions(args: Record<string, unknown>, timeoutMs: number): Promise<number> {
@@ -17,6 +28,7 @@ async function postgresSessions(args: Record<string, unknown>, timeoutMs: number
     password: args.password === undefined ? undefined : String(args.password),
     database: String(args.dbname ?? args.database ?? ''),
     connectionTimeoutMillis: timeoutMs,
+    ssl: tlsOf(args),
   });
   c.on('error', () => undefined);
   try {

@@ -46,7 +46,8 @@ async function portDb(hs: ScenarioHomeserver, sqlite: string, pgConfig: string, 
   return { ms, setupMs: summary.setupMs, copyMs: summary.copyMs, rowsCopied: summary.rowsCopied };
 }
 
-export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void): Promise<ManualResult> {
+/** dbPort: where Synapse and synapse_port_db reach PostgreSQL (a latency proxy's port; default the cluster's own). */
+export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void, dbPort = hs.pg.port): Promise<ManualResult> {
   const steps: ManualResult['steps'] = [];
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
@@ -73,7 +74,7 @@ export async function runManual(hs: ScenarioHomeserver, log: (m: string) => void
     });
     await timed('write homeserver-postgres.yaml', async () => {
       const doc = parseDocument(await readFile(hs.configPath, 'utf8'));
-      doc.set('database', { name: 'psycopg2', args: { user: DB.user, password, dbname: DB.name, host: '127.0.0.1', port: hs.pg.port, cp_min: 5, cp_max: 10 } });
+      doc.set('database', { name: 'psycopg2', args: { user: DB.user, password, dbname: DB.name, host: '127.0.0.1', port: dbPort, cp_min: 5, cp_max: 10 } });
       await writeFile(pgConfig, doc.toString(), { mode: 0o640 });
     });
     await timed('sqlite3 .backup (snapshot)', async () => must(await runArgv(['sqlite3', hs.sqlitePath, `.backup ${snapshot}`]), 'sqlite3 .backup'));

@@ -20,6 +20,8 @@ export interface BenchOptions {
   startupRuns: number;
   /** Megolm sessions put into server-side key backup through the client API (e2e_room_keys rows: a table synapse_port_db copies again in full in phase 2). */
   keyBackup: number;
+  /** > 0: instead of the rounds, the manual procedure and both engines with PostgreSQL behind a proxy that delays each direction by this much. */
+  latencyMs: number;
 }
 
 const NUMBERS = { users: 10, rooms: 20, messages: 10_000, 'key-backup': 1_000_000, concurrency: 8, rounds: 1, 'startup-runs': 7 } as const;
@@ -34,7 +36,10 @@ export const USAGE = `npm run bench [-- FLAGS]   (each flag also as an env var: 
   --startup-runs N   runs of the start-up measurement (default ${NUMBERS['startup-runs']})
   --cache-dir DIR    cached homeservers and results (default /var/cache/synapse-pg/bench)
   --reseed           build the homeserver again even when it is cached
-  --seed-only        only build (or find) the cached homeserver`;
+  --seed-only        only build (or find) the cached homeserver
+  --latency-ms N     PostgreSQL "on another host": only the manual procedure and both engines (copy, port-db), each
+                     through a TCP proxy that delays each direction by N ms; pair with a small homeserver, e.g.
+                     --latency-ms 5 --messages 2000 --key-backup 20000`;
 
 function envName(flag: string): string {
   return `BENCH_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -44,6 +49,11 @@ function positive(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} (${envName(name)}) must be a whole number above 0, not "${raw}"`);
   return n;
+}
+
+function latency(raw: string | undefined): number {
+  if (raw === undefined || raw === '' || raw === '0') return 0;
+  return positive('latency-ms', raw);
 }
 
 export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
@@ -60,6 +70,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'cache-dir': { type: 'string' },
       reseed: { type: 'boolean' },
       'seed-only': { type: 'boolean' },
+      'latency-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -81,6 +92,7 @@ export function benchOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     chrootDir: env.SYNAPSE_CHROOT ?? '/var/cache/synapse-pg/synapse-sid',
     reseed: flag('reseed'),
     seedOnly: flag('seed-only'),
+    latencyMs: latency(values['latency-ms'] ?? env[envName('latency-ms')]),
   };
 }
 

@@ -21,6 +21,8 @@ export interface BenchResults {
   startup?: StartupResult;
   rows?: Row[];
   failures?: string[];
+  /** --latency-ms: the manual procedure (manualRuns) and both engines (wizardRuns: copy) through a delaying proxy. */
+  latency?: import('./latency.js').LatencyResults;
 }
 
 export interface Row {

@@ -14,6 +14,7 @@ import { cachedHomeserver, type CachedHomeserver } from './seed.js';
 import { timeStartup } from './startup.js';
 import { timeVerification } from './verification.js';
 import { runWizardCutover } from './wizard.js';
+import { latencyRows, latencySteps } from './latency.js';
 
 const log = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -74,6 +75,7 @@ async function wizardRound({ r, cached }: BenchContext): Promise<void> {
 
 /** The bench as a list of steps, in the order they run; rounds alternate which procedure goes first. */
 function benchSteps(o: BenchOptions): { name: string; run: (ctx: BenchContext) => Promise<void> }[] {
+  if (o.latencyMs > 0) return latencySteps(o.latencyMs, log).map((st) => ({ name: st.name, run: ({ r, cached }) => st.run(r, () => runningCopy(cached)) }));
   const manual = { name: 'the manual procedure (synapse_port_db on a snapshot, stop, synapse_port_db on the live file, mv, start)', run: manualRound };
   const wizard = { name: 'synapse-pg cutover --yes --json, then the verification timed on its result', run: wizardRound };
   const rounds = Array.from({ length: o.rounds }, (_, i) => (i % 2 ? [wizard, manual] : [manual, wizard]).map((s) => ({ ...s, name: `${o.rounds > 1 ? `round ${i + 1}/${o.rounds}: ` : ''}${s.name}` })));
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   if (results.wizardRuns.length) results.wizard = medianOf(results.wizardRuns);
   if (results.verificationRuns.length) results.verification = medianOf(results.verificationRuns);
   results.failures = failed;
-  results.rows = rows(results);
+  results.rows = o.latencyMs > 0 ? latencyRows(results) : rows(results);
   const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(`\nsynapse-pg bench: ${cached.seed.messages} messages, ${cached.seed.users} users, ${cached.seed.rooms} rooms, ${(cached.seed.sqliteBytes / 1e6).toFixed(0)} MB of SQLite; ${results.host.cpus} CPUs, load ${load(results.host.loadBefore)} before, ${load(results.host.loadAfter)} after (others' work makes every figure noisy)\n`);
   console.log(table(results.rows));

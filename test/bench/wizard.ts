@@ -32,7 +32,8 @@ export interface WizardResult {
 
 interface Event { event: string; id?: string; status?: string; message?: string; level?: string; at: number }
 
-export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) => void): Promise<WizardResult> {
+/** opts.dbPort: where Synapse and the engine reach PostgreSQL (a latency proxy's port); opts.engine: --engine. */
+export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) => void, opts: { dbPort?: number; engine?: 'copy' | 'port-db' } = {}): Promise<WizardResult> {
   const tmp = await mkdtemp(join(tmpdir(), 'spgw-bench-'));
   const args = [
     MAIN, 'cutover', '--yes', '--json',
@@ -40,7 +41,8 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
     '--service', 'synctl',
     '-c', hs.configPath,
     '--pg-admin', `url:${hs.superuserUrl()}`,
-    '--db-host', '127.0.0.1', '--db-port', String(hs.pg.port),
+    '--db-host', '127.0.0.1', '--db-port', String(opts.dbPort ?? hs.pg.port),
+    ...(opts.engine ? ['--engine', opts.engine] : []),
     '--db-user', DB.user, '--db-name', DB.name,
     '--db-password-file', join(tmp, 'db-password'),
   ];

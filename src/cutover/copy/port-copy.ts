@@ -6,6 +6,7 @@ import type { CutoverContext } from '../context.js';
 import { prepareSnapshot, type PortData } from '../port-data.js';
 import { runDriver } from './driver.js';
 import { runCopyEngine } from './engine.js';
+import { nodePgSsl } from '../../adapters/pg-tls.js';
 
 export async function copySnapshot(ctx: CutoverContext, sc: StepContext, snapshot: string, phase: 'phase1' | 'final'): Promise<PortData> {
   const t0 = Date.now();
@@ -35,7 +36,7 @@ export async function copySnapshot(ctx: CutoverContext, sc: StepContext, snapsho
   states.push(['Copying to postgres', Date.now() - t0]);
   const r = await runCopyEngine({
     sqlite: snapshot,
-    pg: { host: a.host, port: a.port, user: a.user, password: a.password, database: a.dbname },
+    pg: { host: a.host, port: a.port, user: a.user, password: a.password, database: a.dbname, ssl: nodePgSsl(a, a.host) },
     rules: driver.rules,
     tables: driver.tables,
     digests,

@@ -5,13 +5,24 @@ import { parseConfigText, type DatabaseSection } from '../../config/load.js';
 import { unifiedDiff } from '../../core/diff.js';
 import type { Step } from '../../core/step.js';
 import { synapseDbArgs } from '../../setup/context.js';
-import { POOL_AND_KEEPALIVES } from '../../setup/steps/database-config.js';
+import { POOL_AND_KEEPALIVES, tlsArgs } from '../../setup/steps/database-config.js';
 import type { CutoverContext } from '../context.js';
 
 /** The database block Synapse will use; a dry run before the role exists shows a placeholder for the password. */
 export function postgresSection(ctx: CutoverContext, dryRun = false): DatabaseSection {
   const a = dryRun && ctx.setup.password === undefined ? { ...synapseDbArgs({ ...ctx.setup, password: '<password of the new role>' }) } : synapseDbArgs(ctx.setup);
-  return postgresDatabaseSection({ ...a, ...POOL_AND_KEEPALIVES });
+  const { sslmode: _m, sslrootcert: _r, ...plain } = a;
+  return postgresDatabaseSection({ ...plain, ...POOL_AND_KEEPALIVES }, tlsArgs(ctx.setup.opts.dbTls, (p) => ctx.exec.toInside(p)));
+}
+
+/** sslrootcert must be a file Synapse can open where it runs (its chroot or container): the path map has to reach it. */
+export function rootCertProblem(ctx: CutoverContext): string | undefined {
+  const host = ctx.setup.opts.dbTls?.sslrootcert;
+  if (!host || ctx.exec.target.kind === 'local' || ctx.exec.target.kind === 'user') return undefined;
+  const inside = ctx.exec.toInside(host);
+  if (ctx.exec.toHost(inside) === host) return undefined;
+  const where = ctx.exec.target.kind === 'chroot' ? `the chroot ${ctx.exec.target.dir}` : `the container ${ctx.exec.target.kind === 'docker' ? ctx.exec.target.container : ''}`;
+  return `--db-sslrootcert ${host} is not visible where Synapse runs (${where}): no --path-map reaches it.`;
 }
 
 function wantedText(ctx: CutoverContext, dryRun = false): string {
@@ -23,6 +34,8 @@ export const postgresConfig: Step<CutoverContext> = {
   title: 'Write homeserver-postgres.yaml',
   why: 'synapse_port_db --postgres-config needs one complete config file; after the port it becomes homeserver.yaml.',
   async check(ctx, sc) {
+    const rootProblem = rootCertProblem(ctx);
+    if (rootProblem) return { status: 'blocked', code: 'BAD_INPUT', message: rootProblem, hint: 'Copy the CA file into a directory Synapse sees (inside its chroot, or a mounted volume) and pass that host path, or add --path-map HOST_DIR=SYNAPSE_DIR for a directory both see; database.args gets the path as Synapse sees it.' };
     const path = ctx.paths.postgresConfig;
     const old = await readTextOrUndefined(path);
     const text = wantedText(ctx, sc.dryRun);
@@ -42,6 +55,7 @@ export const postgresConfig: Step<CutoverContext> = {
     const text = await readText(ctx.paths.postgresConfig);
     const db = parseConfigText(ctx.paths.postgresConfig, text).data.database as DatabaseSection | undefined;
     if (db?.name !== 'psycopg2') return { ok: false, message: 'its database section is not psycopg2.' };
-    return { ok: true, message: `database ${String(db.args.dbname)} as ${String(db.args.user)} on ${String(db.args.host)}:${String(db.args.port)}.` };
+    const tls = db.args.sslmode ? `, sslmode ${String(db.args.sslmode)}${db.args.sslrootcert ? ` with sslrootcert ${String(db.args.sslrootcert)} as Synapse sees it` : ''}` : '';
+    return { ok: true, message: `database ${String(db.args.dbname)} as ${String(db.args.user)} on ${String(db.args.host)}:${String(db.args.port)}${tls}.` };
   },
 };

@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import { canWrite, freeBytes, unreadableBecause } from '../../adapters/files.js';
 import { isLocalHost, isLoopbackHost } from '../../pg/host.js';
+import { quoteLiteral } from '../../pg/identifiers.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { requireAdmin } from '../../setup/context.js';
 import type { CutoverContext } from '../context.js';
@@ -60,10 +61,22 @@ async function diskFindings(ctx: CutoverContext, sqliteBytes: number, out: Findi
   const server = ctx.setup.server;
   const host = ctx.opts.setup.dbHost;
   const local = isLocalHost(host);
-  if (server?.dataDirectory && local) {
-    const pgFree = await freeBytes(server.dataDirectory);
-    if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file (FAILURES #24); free space or move the data directory.' });
-  }
+  const pgFree = server?.dataDirectory && local ? await freeBytes(server.dataDirectory) : undefined;
+  if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server!.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file (FAILURES #24); free space or move the data directory.' });
+  if (pgFree === undefined && server) out.push(await serverDiskUnknown(ctx, sqliteBytes, local));
+}
+
+/** Another host or a managed service: its free disk cannot be seen from here, so the sizes PostgreSQL itself reports stand in. */
+async function serverDiskUnknown(ctx: CutoverContext, sqliteBytes: number, local: boolean): Promise<Finding> {
+  const why = !local ? `PostgreSQL runs on ${ctx.opts.setup.dbHost}, not on this machine` : 'the admin connection may not read data_directory';
+  const [sizes] = await requireAdmin(ctx.setup)
+    .query<{ target: string | null; total: string | null }>(
+      `SELECT (SELECT pg_database_size(datname) FROM pg_database WHERE datname = ${quoteLiteral(ctx.opts.setup.dbName)})::text AS target,
+              (SELECT sum(pg_database_size(datname)) FROM pg_database WHERE has_database_privilege(datname, 'CONNECT'))::text AS total`,
+    )
+    .catch(() => [undefined]);
+  const now = sizes?.total ? ` PostgreSQL reports its databases take ${gb(Number(sizes.total))} now${sizes.target ? ` (${ctx.opts.setup.dbName}: ${gb(Number(sizes.target))})` : ''}.` : '';
+  return { blocking: false, problem: `The server's free disk space is unknown here (${why}); the ported database will take about ${gb(1.25 * sqliteBytes)} to ${gb(2 * sqliteBytes)} (1.25-2x the SQLite file).${now}`, fix: "Check the server's free storage (the provider's console, or df on the server) before the cutover; a full disk stops the port half way (FAILURES #24)." };
 }
 
 async function targetFindings(ctx: CutoverContext, out: Finding[]): Promise<void> {

@@ -9,6 +9,7 @@ import { requireService } from '../service.js';
 import { sqliteBytes, sqliteMaxRowids } from '../sqlite-facts.js';
 import { APPEND_ONLY_TABLES } from '../tables.js';
 import type { SnapshotData } from './snapshot.js';
+import { nodePgSsl } from '../../adapters/pg-tls.js';
 
 /** Steps whose results go stale when Synapse ran again after them. */
 const AFTER_STOP = ['final-snapshot', 'port-final', 'verify-port'];
@@ -20,7 +21,7 @@ async function estimate(ctx: CutoverContext): Promise<DowntimeEstimate | undefin
   const live = requireSqlite(ctx);
   if (port.engine === 'copy' && port.rules && port.portTables && port.rate !== undefined) {
     const a = synapseDbArgs(ctx.setup);
-    const c = await compareTables({ sqlite: live, pg: { host: a.host, port: a.port, user: a.user, password: a.password, database: a.dbname }, rules: port.rules, tables: port.portTables, digests: ctx.journal.copyDigests ?? {} });
+    const c = await compareTables({ sqlite: live, pg: { host: a.host, port: a.port, user: a.user, password: a.password, database: a.dbname, ssl: nodePgSsl(a, a.host) }, rules: port.rules, tables: port.portTables, digests: ctx.journal.copyDigests ?? {} });
     return estimateCopyDowntime(
       { driverMs: port.driverMs ?? 3_000, loadMs: port.loadMs ?? 2_000, rate: port.rate, snapshotMs: snap.ms, snapshotBytes: snap.bytes },
       { liveBytes: await sqliteBytes(live), changedRows: Object.values(c.changedRows).reduce((x, y) => x + y, 0), changedTables: c.changed.length, appendRows: c.appendRows, compareMs: c.ms },

@@ -4,6 +4,7 @@ import { editFile, exists, fileOwnership, readText, readTextOrEmpty, writeFileAt
 import { createExecutor } from '../../adapters/exec.js';
 import { setupPreflight } from '../config-preflight.js';
 import { describeProbe, probeAsSynapse } from '../../adapters/synapse-probe.js';
+import type { PgTls } from '../../adapters/pg-tls.js';
 import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
 import type { DatabaseSection } from '../../config/load.js';
@@ -18,9 +19,18 @@ export const POOL_AND_KEEPALIVES = { cp_min: 5, cp_max: 10, keepalives_idle: 10,
 
 export function wantedSection(ctx: SetupContext): DatabaseSection {
   const { opts } = ctx;
-  // an existing psycopg2 section's other libpq keys (sslmode, sslrootcert, options...) are kept: dropping them would weaken it silently
+  // an existing psycopg2 section's other libpq keys (sslmode, sslrootcert, options...) are kept: dropping them would weaken it silently;
+  // --db-sslmode/--db-sslrootcert given now win over them (sslrootcert as Synapse sees the path)
   const existing = ctx.config?.database?.name === 'psycopg2' ? (ctx.config.database as unknown as Record<string, unknown>) : {};
-  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES }, existing);
+  const kept = typeof existing.args === 'object' && existing.args !== null ? (existing.args as Record<string, unknown>) : {};
+  const tls = tlsArgs(opts.dbTls, (p) => createExecutor(opts.synapseExec ?? { kind: 'local' }).toInside(p)).args ?? {};
+  return postgresDatabaseSection({ user: opts.dbUser, password: ctx.password!, dbname: opts.dbName, host: opts.dbHost, port: opts.dbPort, ...POOL_AND_KEEPALIVES }, { ...existing, args: { ...kept, ...tls } });
+}
+
+/** sslmode and sslrootcert for database.args (psycopg2 hands every key to libpq); sslrootcert as Synapse sees the path. */
+export function tlsArgs(tls: PgTls | undefined, toSynapsePath: (p: string) => string = (p) => p): { args?: Record<string, string> } {
+  if (!tls?.sslmode) return {};
+  return { args: { sslmode: tls.sslmode, ...(tls.sslrootcert ? { sslrootcert: toSynapsePath(tls.sslrootcert) } : {}) } };
 }
 
 interface Target {

@@ -1,4 +1,4 @@
-// Step 2: reach PostgreSQL as a superuser, and refuse servers older than Synapse supports.
+// Step 2: reach PostgreSQL as a superuser, or as a managed service's admin (CREATEROLE and CREATEDB), and refuse servers older than Synapse supports.
 import { WizardError } from '../../core/errors.js';
 import type { Step } from '../../core/step.js';
 import type { SetupContext } from '../context.js';
@@ -6,47 +6,72 @@ import type { SetupContext } from '../context.js';
 /** Synapse 1.160 refuses PostgreSQL below 14 ("Synapse requires PostgreSQL 14 or above."). */
 export const MIN_PG_VERSION_NUM = 140000;
 
-interface Row {
+interface Who {
+  is_super: boolean;
+  createrole: boolean;
+  createdb: boolean;
+  name: string;
+  client_addr: string | null;
   version_num: string;
   version: string;
-  is_super: boolean;
   password_encryption: string;
-  hba_file: string;
   ssl: string;
-  data_directory: string;
+}
+
+/** What to ask for where the admin's role comes from a provider's console, not from a superuser on the server. */
+export function privilegesHint(role: string, missing: string[]): string {
+  return (
+    `Connect as a role with ${missing.join(' and ')}: on a managed service that is the admin account its console created ` +
+    '(AWS RDS and Aurora: the master user, member of rds_superuser; Google Cloud SQL: a user with the cloudsqlsuperuser role, such as postgres; ' +
+    'Azure Database for PostgreSQL: the server admin, member of azure_pg_admin; DigitalOcean: doadmin; Scaleway: the instance admin). ' +
+    `On your own server a superuser can grant them: ALTER ROLE ${role} CREATEROLE CREATEDB; (or use --pg-admin local as root).`
+  );
 }
 
 export const pgAdmin: Step<SetupContext> = {
   id: 'pg-admin',
-  title: 'Reach PostgreSQL as a superuser',
+  title: 'Reach PostgreSQL as an admin',
   prerequisite: true,
-  why: 'Creating the role and the database and reloading pg_hba.conf need a superuser connection.',
+  why: 'Creating the role and the database need a superuser, or on a managed service a role with CREATEROLE and CREATEDB.',
   async check(ctx) {
     const admin = ctx.admin ?? ctx.createAdmin(ctx.opts.pgAdmin);
     ctx.admin = admin;
-    const [who] = await admin.query<{ is_super: boolean }>(`SELECT rolsuper AS is_super FROM pg_roles WHERE rolname = current_user`);
-    if (!who?.is_super) {
-      return { status: 'blocked', code: 'PG_NOT_SUPERUSER', message: `Connected (${admin.describe()}), but not as a superuser.`, hint: 'Use a superuser: run as root with --pg-admin local, or --pg-admin url:postgresql://postgres@HOST/postgres.' };
-    }
-    // hba_file and data_directory are readable by superusers only, hence the second query
-    const [row] = await admin.query<Row>(
-      `SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version, true AS is_super,
-              current_setting('password_encryption') AS password_encryption, current_setting('hba_file') AS hba_file,
-              current_setting('ssl') AS ssl, current_setting('data_directory') AS data_directory`,
+    const [who] = await admin.query<Who>(
+      `SELECT rolsuper AS is_super, rolcreaterole AS createrole, rolcreatedb AS createdb, rolname AS name, host(inet_client_addr()) AS client_addr,
+              current_setting('server_version_num') AS version_num, current_setting('server_version') AS version,
+              current_setting('password_encryption') AS password_encryption, current_setting('ssl') AS ssl
+         FROM pg_roles WHERE rolname = current_user`,
     );
-    if (!row) throw new WizardError('PG_QUERY', 'The server returned no settings.');
-    const versionNum = Number(row.version_num);
-    if (versionNum < MIN_PG_VERSION_NUM) {
-      return { status: 'blocked', code: 'PG_TOO_OLD', message: `PostgreSQL ${row.version} is too old: Synapse requires PostgreSQL 14 or above.`, hint: 'Upgrade PostgreSQL (pg_upgradecluster on Debian), or point the wizard at a newer server with PGHOST/PGPORT or --pg-admin.' };
+    if (!who) throw new WizardError('PG_QUERY', 'The server did not say which role the admin connection is.');
+    const missing = who.is_super ? [] : [...(who.createrole ? [] : ['CREATEROLE']), ...(who.createdb ? [] : ['CREATEDB'])];
+    if (missing.length) {
+      return { status: 'blocked', code: 'PG_NOT_SUPERUSER', message: `Connected (${admin.describe()}) as ${who.name}, which is not a superuser and lacks ${missing.join(' and ')}: it cannot create Synapse's ${missing.length === 2 ? 'role and database' : missing[0] === 'CREATEROLE' ? 'role' : 'database'}.`, hint: privilegesHint(who.name, missing) };
     }
-    ctx.server = { versionNum, version: row.version, passwordEncryption: row.password_encryption, hbaFile: row.hba_file, ssl: row.ssl === 'on', dataDirectory: row.data_directory };
-    return { status: 'done', message: `PostgreSQL ${row.version} reached with ${admin.describe()} as a superuser.` };
+    const versionNum = Number(who.version_num);
+    if (versionNum < MIN_PG_VERSION_NUM) {
+      return { status: 'blocked', code: 'PG_TOO_OLD', message: `PostgreSQL ${who.version} is too old: Synapse requires PostgreSQL 14 or above.`, hint: 'Upgrade PostgreSQL (pg_upgradecluster on Debian, or the provider\'s major-version upgrade), or point the wizard at a newer server with PGHOST/PGPORT or --pg-admin.' };
+    }
+    // hba_file and data_directory are readable by superusers only
+    const [paths] = who.is_super ? await admin.query<{ hba_file: string; data_directory: string }>(`SELECT current_setting('hba_file') AS hba_file, current_setting('data_directory') AS data_directory`) : [];
+    ctx.server = {
+      versionNum,
+      version: who.version,
+      passwordEncryption: who.password_encryption,
+      hbaFile: paths?.hba_file,
+      ssl: who.ssl === 'on',
+      dataDirectory: paths?.data_directory,
+      superuser: who.is_super,
+      adminRole: who.name,
+      clientAddr: who.client_addr ?? undefined,
+    };
+    const as = who.is_super ? 'a superuser' : `${who.name} (CREATEROLE and CREATEDB, not a superuser: the wizard will not read or edit pg_hba.conf)`;
+    return { status: 'done', message: `PostgreSQL ${who.version} reached with ${admin.describe()} as ${as}.` };
   },
   async apply() {
     return 'Nothing to apply.';
   },
   async verify(ctx) {
     const [r] = await ctx.admin!.query<{ ok: number }>('SELECT 1 AS ok');
-    return r?.ok === 1 ? { ok: true, message: 'the superuser connection answers queries.' } : { ok: false, message: 'the superuser connection does not answer.' };
+    return r?.ok === 1 ? { ok: true, message: 'the admin connection answers queries.' } : { ok: false, message: 'the admin connection does not answer.' };
   },
 };

@@ -11,6 +11,7 @@ import { planHbaInsert, type HbaInsertPlan } from '../../pg/hba.js';
 import { quoteLiteral } from '../../pg/identifiers.js';
 import { requireAdmin, synapseDbArgs, type SetupContext } from '../context.js';
 import { isLoopbackHost } from '../../pg/host.js';
+import { remoteHbaCheck, remoteHbaVerify, remoteReason } from '../remote-hba.js';
 
 /** The client addresses PostgreSQL will see for Synapse's connection, as CIDRs; undefined when it cannot know (a remote server). */
 export async function clientCidrs(host: string): Promise<string[] | undefined> {
@@ -42,6 +43,7 @@ export interface HbaState {
 
 async function planFor(ctx: SetupContext): Promise<HbaState | { blocked: string; hint: string }> {
   const file = ctx.server!.hbaFile;
+  if (!file) return { blocked: 'The admin connection is not a superuser, so pg_hba.conf cannot be read.', hint: 'Ask the database admin to add a line for Synapse, then run again.' };
   const cidrs = await clientCidrs(ctx.opts.dbHost);
   if (!cidrs) return { blocked: `Synapse connects to ${ctx.opts.dbHost}, which is not this machine, so the wizard cannot tell which client address the server will see.`, hint: 'Edit pg_hba.conf on the database server yourself (a host line for this machine with scram-sha-256), then run again with --pg-hba skip.' };
   let text: string;
@@ -67,6 +69,8 @@ export const pgHba: Step<SetupContext> = {
   title: 'Allow Synapse in pg_hba.conf',
   why: 'PostgreSQL uses the first pg_hba.conf line that matches; an ident or peer line above yours makes the login fail ("Ident authentication failed").',
   async check(ctx) {
+    const remote = await remoteReason(ctx);
+    if (remote) return remoteHbaCheck(ctx, remote);
     if (ctx.opts.pgHba === 'skip') return { status: 'skip', message: 'Left pg_hba.conf alone (--pg-hba skip); the config step still proves that Synapse can log in.' };
     const st = await planFor(ctx);
     if ('blocked' in st) return { status: 'blocked', code: 'HBA_NOT_WRITABLE', message: st.blocked, hint: st.hint };
@@ -94,6 +98,8 @@ export const pgHba: Step<SetupContext> = {
     };
   },
   async apply(ctx, sc) {
+    const remote = await remoteReason(ctx);
+    if (remote) return `Left pg_hba.conf to the server's admin (${remote}).`;
     const st = ctx.hbaPending;
     if (!st) throw new WizardError('INTERNAL', 'pg-hba apply without a plan');
     const current = await readText(st.file);
@@ -112,6 +118,8 @@ export const pgHba: Step<SetupContext> = {
     return `Inserted ${st.plan.inserted.reduce((n, i) => n + i.lines.length, 0)} line(s) into ${st.file} (backup ${backup}) and reloaded.`;
   },
   async verify(ctx) {
+    const remote = await remoteReason(ctx);
+    if (remote) return remoteHbaVerify(ctx, remote);
     const errors = await hbaErrors(ctx);
     if (errors.length) return { ok: false, message: `pg_hba.conf has errors: ${errors.join('; ')}` };
     const st = await planFor(ctx);
