@@ -14,8 +14,9 @@ major="$(node -p 'process.versions.node.split(".")[0]')"
 pkgs=(postgresql-client python3 make g++)
 if [ "$what" = test ]; then
   # the server binaries (initdb, pg_ctl) for throwaway clusters, tmux for the full-screen tests,
-  # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff
-  pkgs+=(postgresql tmux debootstrap diffutils procps)
+  # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff,
+  # docker.io for the compose tests (Debian's engine; compose v2 and the Synapse image come from .ci/docker.sh)
+  pkgs+=(postgresql tmux debootstrap diffutils procps docker.io)
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
@@ -30,5 +31,9 @@ ln -sfn "$PWD/dist/screens/main.js" /usr/local/bin/synapse-pg
 
 if [ "$what" = test ]; then
   bash .ci/synapse-chroot.sh >/dev/null
+  # compose v2 from sid's docker-compose package, dockerd started without systemd, the Synapse image built offline from the chroot
+  bash .ci/docker.sh compose
+  bash .ci/docker.sh start >/dev/null
+  bash .ci/docker.sh image
 fi
 echo "install.sh: ready ($what)"

@@ -12,7 +12,8 @@ import { MAINTAIN_TASKS, type MaintainOptions, type MaintainTask } from '../main
 import { validateIdentifier } from '../pg/identifiers.js';
 import { DEFAULT_CHROOT, defaultStateDir, readSecrets, readState } from '../sandbox/state.js';
 import type { SetupOptions } from '../setup/context.js';
-import { parseServiceSpec } from '../synapse/service.js';
+import { containerExecTarget, containerFacts, containerNetworks, hostAddressFromContainer, type ContainerFacts } from '../synapse/container.js';
+import { parseServiceSpec, type ServiceSpec } from '../synapse/service.js';
 
 type Env = NodeJS.ProcessEnv;
 
@@ -48,6 +49,27 @@ export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOpt
   };
 }
 
+/**
+ * --service compose:FILE[:SERVICE] or docker:CONTAINER, resolved by the engine: unless the admin said otherwise, PostgreSQL on this
+ * host is reached at the host's address on the container's bridge, and pg_hba.conf allows the bridge networks.
+ */
+async function containerSetup(service: ServiceSpec | undefined, args: ParsedArgs, setup: SetupOptions): Promise<ContainerFacts | undefined> {
+  const facts = service ? await containerFacts(service) : undefined;
+  if (!facts) return undefined;
+  const gateway = hostAddressFromContainer(facts);
+  if (gateway && !args.explicit.has('db-host')) setup.dbHost = gateway;
+  if (!facts.hostNetwork) setup.clientNetworks = containerNetworks(facts);
+  setup.pathMap = facts.mounts.map(({ host, inside }) => ({ host, inside }));
+  return facts;
+}
+
+/** setup's options, with what --service compose:/docker: implies for the PostgreSQL address and pg_hba.conf. */
+export async function setupCommandOptions(args: ParsedArgs, env: Env = process.env): Promise<SetupOptions> {
+  const setup = setupOptions(args, env);
+  if (args.flags.service) await containerSetup(parseServiceSpec(args.flags.service), args, setup);
+  return setup;
+}
+
 /** cutover's flags on top of setup's: where Synapse's tools run, how it is stopped and started, and --sandbox's overrides. */
 /** --engine copy|port-db: the COPY engine by default; synapse_port_db alone as the reference and the fallback. */
 export function portEngine(value: string | undefined): PortEngine {
@@ -75,7 +97,14 @@ export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): 
     if (!args.explicit.has('db-port')) setup.dbPort = state.postgres.port;
     if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
   }
-  return { setup, engine: portEngine(f.engine), synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
+  let pathMap = parsePathMap(f['path-map'] ?? []);
+  const container = f.sandbox ? undefined : await containerSetup(service, args, setup);
+  if (container) {
+    // the tools run in the container, which sees the host's files through its bind mounts; --synapse-exec/--path-map still win
+    if (!args.explicit.has('synapse-exec')) synapseExec = containerExecTarget(container);
+    pathMap = [...pathMap, ...container.mounts.filter((m) => !pathMap.some((p) => p.host === m.host)).map(({ host, inside }) => ({ host, inside }))];
+  }
+  return { setup, engine: portEngine(f.engine), synapseExec, pathMap, service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000, container };
 }
 
 /** Lines of --error TEXT and --log FILE. */
