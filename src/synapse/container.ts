@@ -19,7 +19,8 @@ export interface ContainerNetwork {
 
 export interface ContainerFacts {
   spec: Extract<ServiceSpec, { kind: 'compose' | 'docker' }>;
-  /** compose: the resolved model of the whole project, as `docker compose config --format json` printed it. */
+  /** compose: the resolved model of the whole project, as `docker compose config --format json` printed it, with the service's
+   * image's environment and user filled in where the service sets none (what its container really gets). */
   model?: string;
   image?: string;
   user?: string;
@@ -58,10 +59,16 @@ const envObject = (v: unknown): Record<string, string> => {
 
 export async function resolveCompose(spec: Extract<ServiceSpec, { kind: 'compose' }>): Promise<ContainerFacts> {
   const file = resolve(spec.file);
-  const model = await docker(['compose', '-f', file, 'config', '--format', 'json'], `docker compose -f ${file} config`);
-  const m = JSON.parse(model) as { name?: string; services?: Record<string, any>; networks?: Record<string, { name?: string; external?: boolean }> };
+  const resolved = await docker(['compose', '-f', file, 'config', '--format', 'json'], `docker compose -f ${file} config`);
+  const m = JSON.parse(resolved) as { name?: string; services?: Record<string, any>; networks?: Record<string, { name?: string; external?: boolean }> };
   const s = m.services?.[spec.service];
   if (!s) throw new WizardError('BAD_INPUT', `${file} has no service "${spec.service}" (services: ${Object.keys(m.services ?? {}).join(', ') || 'none'}).`, { hint: 'Name the service after the last colon: --service compose:FILE:SERVICE.' });
+  // the image's ENV and USER apply unless the service overrides them (UID/GID decide who Synapse runs as in the official image)
+  const img = s.image ? await runArgv(['docker', 'image', 'inspect', '-f', '{{json .Config}}', s.image], { timeoutMs: 30_000 }) : undefined;
+  const imageConfig = img?.exitCode === 0 ? (JSON.parse(img.stdout) as { Env?: string[]; User?: string }) : {};
+  s.environment = { ...envObject(imageConfig.Env), ...envObject(s.environment) };
+  if (s.user === undefined && imageConfig.User) s.user = imageConfig.User;
+  const model = JSON.stringify(m, null, 2);
   const mounts: ContainerMount[] = (Array.isArray(s.volumes) ? s.volumes : [])
     .filter((v: any) => v?.type === 'bind' && typeof v.source === 'string' && typeof v.target === 'string')
     .map((v: any) => ({ host: resolve(dirname(file), v.source), inside: v.target, readOnly: v.read_only === true }));
