@@ -28,12 +28,12 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const flags = (cmd: string, extra: string[] = []) => [cmd, '--yes', '--json', '-c', './data/homeserver.yaml', '--service', 'compose:./compose.yaml:synapse', '--db-port', String(pg.port), '--db-password-file', join(tmp, 'db-password'), ...extra];
-const inDir = (args: string[], onEvent?: Parameters<typeof runWizard>[1]) => {
+const flags = (cmd: string, c: Cluster = pg) => [cmd, '--yes', '--json', '-c', './data/homeserver.yaml', '--service', 'compose:./compose.yaml:synapse', '--db-port', String(c.port), '--db-password-file', join(tmp, `db-password-${c.port}`)];
+const inDir = (args: string[], onEvent?: Parameters<typeof runWizard>[1], h: ComposeHomeserver = hs, c: Cluster = pg) => {
   const cwd = process.cwd();
-  process.chdir(hs.dir); // the admin runs it from the compose project's directory, with relative paths
+  process.chdir(h.dir); // the admin runs it from the compose project's directory, with relative paths
   try {
-    return runWizard(args, onEvent, { ...pg.env, HOME: tmp });
+    return runWizard(args, onEvent, { ...c.env, HOME: tmp });
   } finally {
     process.chdir(cwd);
   }
@@ -107,9 +107,53 @@ test('setup then cutover through compose: every message served from PostgreSQL b
     lite.close();
   }
 
+  // status sees it through the engine: the container answers on its published port and serves from PostgreSQL
+  const status = await inDir(['status', '--json', '-c', './data/homeserver.yaml', '--service', 'compose:./compose.yaml:synapse']);
+  const st = status.events.find((e) => e.event === 'status') as { synapse: { running: boolean; database?: string; evidence: string }; cutover?: { phase: string } } | undefined;
+  assert.ok(st, describeRun(status));
+  assert.equal(st.synapse.running, true, st.synapse.evidence);
+  assert.match(st.synapse.evidence, /published as http:\/\/127\.0\.0\.1:\d+/);
+  assert.equal(st.synapse.database, 'postgres');
+  assert.equal(st.cutover?.phase, 'done');
+
   const again = await inDir(flags('cutover'));
   assert.equal(again.code, 0, describeRun(again));
   assert.equal(stepEvent(again, 'preflight')?.status, 'done', describeRun(again));
   for (const e of again.events.filter((x) => x.event === 'step')) assert.ok(['done', 'skipped'].includes(String(e.status)), `${e.id}: ${e.status} ${e.message}`);
   assert.equal(sha256(hs.sqlitePath), sqliteAtStop);
+});
+
+test('a Synapse that cannot start on PostgreSQL: the container is rolled back to SQLite and serves every message again', { timeout: 240_000 }, async (t) => {
+  const h = await startComposeHomeserver({ messages: 10 });
+  const c = await startCluster({ extraConf: `listen_addresses = '127.0.0.1,${h.gateway}'` });
+  try {
+    const sqliteBefore = sha256(h.sqlitePath);
+    assert.equal((await inDir(flags('setup', c), undefined, h, c)).code, 0);
+    let changed = false;
+    const run = await inDir(flags('cutover', c), (e) => {
+      // between the port and the start, the role's password changes: Synapse in the container cannot log in and exits
+      if (!changed && e.event === 'step' && e.id === 'verify-port') {
+        changed = true;
+        c.psql(`ALTER ROLE synapse_user PASSWORD 'not-the-password-in-the-config'`);
+      }
+    }, h, c);
+    t.diagnostic(`cutover with rollback ${(run.ms / 1000).toFixed(1)} s`);
+    assert.ok(changed, describeRun(run));
+    assert.equal(run.code, 1, describeRun(run));
+    const start = stepEvent(run, 'start-synapse')!;
+    assert.equal(start.status, 'failed');
+    assert.match(String(start.message), /Rolled back: Synapse did not become healthy on PostgreSQL \(compose service synapse .* exited after the start/);
+    assert.equal((parse(readFileSync(h.configPath, 'utf8')) as { database: { name: string } }).database.name, 'sqlite3');
+    assert.equal(h.compose('ps', '--status', 'running', '--services').trim(), 'synapse');
+    assert.ok(await h.waitHealthy(5_000));
+    const ids = await readRoomAsClient(await h.login(), h.roomId);
+    assert.equal(ids.length, 10);
+    // the rollback serves the same SQLite file, which the wizard never wrote (only Synapse did, before and after)
+    assert.notEqual(sqliteBefore, '');
+    const late = await (await h.login()).sendMessage(h.roomId, 'after the rollback');
+    assert.ok((await readRoomAsClient(await h.login(), h.roomId)).includes(late));
+  } finally {
+    h.down();
+    c.stop();
+  }
 });

@@ -131,8 +131,11 @@ export async function readRoomAsClient(s: MatrixSession, roomId: string): Promis
   const timeline = sync.rooms?.join?.[roomId]?.timeline;
   if (!timeline) throw new Error(`/sync has no timeline for ${roomId}`);
   const newestFirst: any[] = [...timeline.events].reverse();
-  let from: string | undefined = timeline.prev_batch;
-  while (from) {
+  // as clients do: a timeline that is not limited, or that reaches the room's creation, is the whole room (Synapse's prev_batch
+  // of an unlimited initial sync is the current position, from which back-pagination would return the same events again)
+  const complete = () => newestFirst.at(-1)?.type === 'm.room.create';
+  let from: string | undefined = timeline.limited ? timeline.prev_batch : undefined;
+  while (from && !complete()) {
     const page = await get(`/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50&from=${encodeURIComponent(from)}`);
     newestFirst.push(...page.chunk);
     from = page.chunk.length && page.end !== from ? page.end : undefined;
