@@ -2,7 +2,7 @@
 import { execa } from 'execa';
 import { WizardError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import { composeExecArgv, composeRunArgv, composeServiceRunning, type ComposeTarget } from './compose-exec.js';
+import { composeExecArgv, composeRunArgv, composeServiceRunning, dockerRunArgv, type ComposeTarget } from './compose-exec.js';
 
 export interface ExecResult {
   argv: string[];
@@ -109,6 +109,7 @@ export function createExecutor(target: ExecTarget, pathMap: PathMapEntry[] = [])
     }
   };
   const run = async (argv: string[], opts?: ExecOptions): Promise<ExecResult> => {
+    if (target.kind === 'docker') return runArgv((await dockerRunArgv(target.container, target.user, argv, runArgv)) ?? wrap(argv), opts);
     if (target.kind !== 'compose') return runArgv(wrap(argv), opts);
     const running = await composeServiceRunning(target, runArgv);
     return runArgv(running ? composeExecArgv(target, argv) : composeRunArgv(target, argv), opts);

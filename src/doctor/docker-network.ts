@@ -48,7 +48,10 @@ export const dockerNetwork: Diagnosis = {
   patterns: ERROR_TEXTS.dockerNoHbaEntry,
   async diagnose(ctx) {
     const fromText = matchingLines(ctx, ERROR_TEXTS.dockerNoHbaEntry).map((l) => DOCKER_NO_HBA_ENTRY.exec(l)![1]!);
-    const configured = DOCKER_ADDR.test(ctx.target.host) ? [ctx.target.host] : [];
+    // Docker's default pools are 172.16.0.0/12, then 192.168.0.0/16: the engine's own gateway counts whatever its range
+    const container = ctx.opts.cutover.container;
+    const gateway = container ? hostAddressFromContainer(container) : undefined;
+    const configured = DOCKER_ADDR.test(ctx.target.host) || ctx.target.host === gateway ? [ctx.target.host] : [];
     const seen = [...fromText, ...configured];
     if (!seen.length || !ctx.setup.server) return undefined;
     requireDoctorAdmin(ctx);
@@ -56,8 +59,6 @@ export const dockerNetwork: Diagnosis = {
     const [l] = await requireDoctorAdmin(ctx).query<{ v: string }>(`SELECT current_setting('listen_addresses') AS v`);
     // the container's gateway as the engine reports it (a bridge with no running container has no carrier, and Node does not list
     // its address); else every Docker bridge that is up here
-    const container = ctx.opts.cutover.container;
-    const gateway = container ? hostAddressFromContainer(container) : undefined;
     const bridge = gateway && configured.includes(gateway) ? [gateway] : [...localAddresses()].filter((a) => DOCKER_ADDR.test(a));
     // Only a bridge on this host can be listened on; without one, Synapse's Docker runs elsewhere and only pg_hba.conf matters here.
     const deaf = bridge.length > 0 && !bridge.some((a) => listensOn(l!.v, a));
