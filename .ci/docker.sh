@@ -27,7 +27,6 @@ compose() {
   [ -f "$CHROOT/usr/share/keyrings/debian-archive-keyring.gpg" ] || die "the sid chroot is missing at $CHROOT: bash .ci/synapse-chroot.sh"
   # apt of this host, with its own lists and cache and the chroot's keyring: the shared chroot is only read, nothing is installed anywhere
   local d; d="$(mktemp -d)"
-  trap 'rm -rf "$d"' RETURN
   mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
   echo "deb [signed-by=$CHROOT/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR sid main" >"$d/sources.list"
   local o=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
@@ -36,6 +35,7 @@ compose() {
   (cd "$d" && apt-get -qq "${o[@]}" download docker-compose >&2)
   dpkg -x "$d"/docker-compose_*.deb "$d/x"
   install -D -m 755 "$d/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN"
+  rm -rf "$d"
   docker compose version >&2 || die "docker compose does not answer after installing $PLUGIN"
 }
 
@@ -43,11 +43,16 @@ start() {
   if answers; then return; fi
   command -v dockerd >/dev/null || die "dockerd is missing: apt-get install -y docker.io"
   # --iptables=false: this machine's firewall is not ours to change; published ports still work through docker-proxy.
-  # Storage: overlay2 works on this ext4 root (dockerd picks it); on an overlay root it fails, and dockerd falls back to vfs itself.
+  # Storage: no --storage-driver, so dockerd takes the first that works: overlay2 on an ext4/xfs root (these machines), and on a root
+  # that is itself overlayfs (where overlay2 cannot stack) fuse-overlayfs or vfs; the driver chosen is logged below.
   setsid dockerd --iptables=false >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 60); do
-    if answers; then echo started; return; fi
+    if answers; then
+      log "dockerd answers (storage driver $(docker info --format '{{.Driver}}'), log $LOG)"
+      echo started
+      return
+    fi
     kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -n 20 "$LOG" >&2; rm -f "$PIDFILE"; die "dockerd exited; its log is $LOG"; }
     sleep 1
   done
