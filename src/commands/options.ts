@@ -53,10 +53,17 @@ export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOpt
  * --service compose:FILE[:SERVICE] or docker:CONTAINER, resolved by the engine: unless the admin said otherwise, PostgreSQL on this
  * host is reached at the host's address on the container's bridge, and pg_hba.conf allows the bridge networks.
  */
-async function containerSetup(service: ServiceSpec | undefined, args: ParsedArgs, setup: SetupOptions): Promise<ContainerFacts | undefined> {
+async function containerSetup(service: ServiceSpec | undefined, args: ParsedArgs, setup: SetupOptions, needGateway = true): Promise<ContainerFacts | undefined> {
   const facts = service ? await containerFacts(service) : undefined;
   if (!facts) return undefined;
   const gateway = hostAddressFromContainer(facts);
+  // the doctor looks anyway (a project taken down is a state it must diagnose); setup and cutover cannot guess the address
+  if (!gateway && !args.explicit.has('db-host') && needGateway) {
+    const nets = facts.networks.map((n) => n.name).join(', ') || 'none';
+    throw new WizardError('BAD_INPUT', `The network of ${service!.kind === 'compose' ? `the compose service` : 'the container'} (${nets}) does not exist yet or has no IPv4 gateway, so the wizard cannot tell at which address Synapse in the container reaches PostgreSQL on this host.`, {
+      hint: service!.kind === 'compose' ? 'Create it first: docker compose up -d (or docker compose create), then run again; or pass --db-host.' : 'Start the container once, or pass --db-host.',
+    });
+  }
   if (gateway && !args.explicit.has('db-host')) setup.dbHost = gateway;
   if (!facts.hostNetwork) setup.clientNetworks = containerNetworks(facts);
   setup.pathMap = facts.mounts.map(({ host, inside }) => ({ host, inside }));
@@ -78,7 +85,7 @@ export function portEngine(value: string | undefined): PortEngine {
   throw new WizardError('BAD_INPUT', `--engine "${value}" is not an engine.`, { hint: 'Use --engine copy (COPY, the default) or --engine port-db (synapse_port_db alone).' });
 }
 
-export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): Promise<CutoverOptions> {
+export async function cutoverOptions(args: ParsedArgs, env: Env = process.env, needGateway = true): Promise<CutoverOptions> {
   const f = args.flags;
   const setup = setupOptions(args, env);
   let synapseExec = parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec');
@@ -98,7 +105,7 @@ export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): 
     if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
   }
   let pathMap = parsePathMap(f['path-map'] ?? []);
-  const container = f.sandbox ? undefined : await containerSetup(service, args, setup);
+  const container = f.sandbox ? undefined : await containerSetup(service, args, setup, needGateway);
   if (container) {
     // the tools run in the container, which sees the host's files through its bind mounts; --synapse-exec/--path-map still win
     if (!args.explicit.has('synapse-exec')) synapseExec = containerExecTarget(container);
@@ -125,7 +132,7 @@ async function errorLines(args: ParsedArgs): Promise<string[]> {
 /** doctor's flags: cutover's (setup, tools, service, --sandbox), the error texts to map, and the fixes' own flags. */
 export async function doctorOptions(args: ParsedArgs, env: Env = process.env): Promise<DoctorOptions> {
   // cutover's options: the setup flags plus --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver's state)
-  const cutover = await cutoverOptions(args, env);
+  const cutover = await cutoverOptions(args, env, false);
   const extra = args.positionals;
   if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [--allow-unsafe-locale] [--error TEXT] [--log FILE]' });
   const f = args.flags;
