@@ -15,8 +15,9 @@ pkgs=(postgresql-client python3 make g++)
 if [ "$what" = test ]; then
   # the server binaries (initdb, pg_ctl) for throwaway clusters, tmux for the full-screen tests,
   # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff,
-  # iproute2 (ip netns) and openssl for "another host": a namespaced PostgreSQL with TLS
-  pkgs+=(postgresql tmux debootstrap diffutils procps iproute2 openssl)
+  # iproute2 (ip netns) and openssl for "another host": a namespaced PostgreSQL with TLS;
+  # docker.io for the compose tests (Debian's engine; compose v2 and the Synapse image come from .ci/docker.sh)
+  pkgs+=(postgresql tmux debootstrap diffutils procps iproute2 openssl docker.io)
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
@@ -31,5 +32,9 @@ ln -sfn "$PWD/dist/screens/main.js" /usr/local/bin/synapse-pg
 
 if [ "$what" = test ]; then
   bash .ci/synapse-chroot.sh >/dev/null
+  # compose v2 from sid's docker-compose package, dockerd started without systemd, the Synapse image built offline from the chroot
+  bash .ci/docker.sh compose
+  bash .ci/docker.sh start >/dev/null
+  bash .ci/docker.sh image
 fi
 echo "install.sh: ready ($what)"

@@ -2,6 +2,7 @@
 import { execa } from 'execa';
 import { WizardError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { composeExecArgv, composeRunArgv, composeServiceRunning, dockerRunArgv, type ComposeTarget } from './compose-exec.js';
 
 export interface ExecResult {
   argv: string[];
@@ -35,7 +36,8 @@ export type ExecTarget =
   | { kind: 'local' }
   | { kind: 'user'; user: string; via: 'sudo' | 'runuser' }
   | { kind: 'docker'; container: string; user?: string }
-  | { kind: 'chroot'; dir: string; user?: string };
+  | { kind: 'chroot'; dir: string; user?: string }
+  | ComposeTarget;
 
 export interface Executor {
   readonly target: ExecTarget;
@@ -69,6 +71,15 @@ function mapPrefix(path: string, from: string, to: string): string | undefined {
   return undefined;
 }
 
+/** A path inside a container as the host sees it through a path map (longest inside prefix first); unchanged when none maps it. */
+export function hostPathFor(map: PathMapEntry[], insidePath: string): string {
+  for (const m of [...map].sort((a, b) => b.inside.length - a.inside.length)) {
+    const r = mapPrefix(insidePath, m.inside, m.host);
+    if (r !== undefined) return r;
+  }
+  return insidePath;
+}
+
 /** Parses `local`, `docker:NAME`, `chroot:DIR`, `user:NAME` into a target. */
 export function parseExecTarget(spec: string, flag: string): ExecTarget {
   if (spec === 'local') return { kind: 'local' };
@@ -93,7 +104,15 @@ export function createExecutor(target: ExecTarget, pathMap: PathMapEntry[] = [])
         return ['docker', 'exec', '-i', ...(target.user ? ['-u', target.user] : []), target.container, ...argv];
       case 'chroot':
         return ['chroot', ...(target.user ? [`--userspec=${target.user}`] : []), target.dir, ...argv];
+      case 'compose':
+        return composeExecArgv(target, argv);
     }
+  };
+  const run = async (argv: string[], opts?: ExecOptions): Promise<ExecResult> => {
+    if (target.kind === 'docker') return runArgv((await dockerRunArgv(target.container, target.user, argv, runArgv)) ?? wrap(argv), opts);
+    if (target.kind !== 'compose') return runArgv(wrap(argv), opts);
+    const running = await composeServiceRunning(target, runArgv);
+    return runArgv(running ? composeExecArgv(target, argv) : composeRunArgv(target, argv), opts);
   };
   return {
     target,
@@ -114,7 +133,7 @@ export function createExecutor(target: ExecTarget, pathMap: PathMapEntry[] = [])
       }
       return undefined;
     },
-    run: (argv, opts) => runArgv(wrap(argv), opts),
+    run,
   };
 }
 

@@ -14,6 +14,8 @@ import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutove
 import { acquireLock } from '../cutover/lock.js';
 import { newSetupContext } from '../setup/context.js';
 import { cutoverOptions } from './options.js';
+import { publishedBaseUrl } from '../synapse/container.js';
+import { clientListener } from '../synapse/listener.js';
 import type { Ui } from '../core/ui.js';
 
 export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
@@ -67,6 +69,9 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
     stepData: {},
     saveJournal: () => writeJournal(p.journal, j),
   };
+  // in a container the listener's port is the container's: /health is reached through the port published for it
+  const listener = opts.container && clientListener(config.merged, { orFirst: true });
+  if (opts.container && listener) ctx.baseUrl = publishedBaseUrl(opts.container, listener.port);
   return ctx;
 }
 

@@ -13,7 +13,8 @@ import { MAINTAIN_TASKS, type MaintainOptions, type MaintainTask } from '../main
 import { validateIdentifier } from '../pg/identifiers.js';
 import { DEFAULT_CHROOT, defaultStateDir, readSecrets, readState } from '../sandbox/state.js';
 import type { SetupOptions } from '../setup/context.js';
-import { parseServiceSpec } from '../synapse/service.js';
+import { containerExecTarget, containerFacts, containerNetworks, hostAddressFromContainer, type ContainerFacts } from '../synapse/container.js';
+import { parseServiceSpec, type ServiceSpec } from '../synapse/service.js';
 
 type Env = NodeJS.ProcessEnv;
 
@@ -69,6 +70,34 @@ export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOpt
   };
 }
 
+/**
+ * --service compose:FILE[:SERVICE] or docker:CONTAINER, resolved by the engine: unless the admin said otherwise, PostgreSQL on this
+ * host is reached at the host's address on the container's bridge, and pg_hba.conf allows the bridge networks.
+ */
+async function containerSetup(service: ServiceSpec | undefined, args: ParsedArgs, setup: SetupOptions, needGateway = true): Promise<ContainerFacts | undefined> {
+  const facts = service ? await containerFacts(service) : undefined;
+  if (!facts) return undefined;
+  const gateway = hostAddressFromContainer(facts);
+  // the doctor looks anyway (a project taken down is a state it must diagnose); setup and cutover cannot guess the address
+  if (!gateway && !args.explicit.has('db-host') && needGateway) {
+    const nets = facts.networks.map((n) => n.name).join(', ') || 'none';
+    throw new WizardError('BAD_INPUT', `The network of ${service!.kind === 'compose' ? `the compose service` : 'the container'} (${nets}) does not exist yet or has no IPv4 gateway, so the wizard cannot tell at which address Synapse in the container reaches PostgreSQL on this host.`, {
+      hint: service!.kind === 'compose' ? 'Create it first: docker compose up -d (or docker compose create), then run again; or pass --db-host.' : 'Start the container once, or pass --db-host.',
+    });
+  }
+  if (gateway && !args.explicit.has('db-host')) setup.dbHost = gateway;
+  if (!facts.hostNetwork) setup.clientNetworks = containerNetworks(facts);
+  setup.pathMap = facts.mounts.map(({ host, inside }) => ({ host, inside }));
+  return facts;
+}
+
+/** setup's options, with what --service compose:/docker: implies for the PostgreSQL address and pg_hba.conf. */
+export async function setupCommandOptions(args: ParsedArgs, env: Env = process.env): Promise<SetupOptions> {
+  const setup = setupOptions(args, env);
+  if (args.flags.service) await containerSetup(parseServiceSpec(args.flags.service), args, setup);
+  return setup;
+}
+
 /** cutover's flags on top of setup's: where Synapse's tools run, how it is stopped and started, and --sandbox's overrides. */
 /** --engine copy|port-db: the COPY engine by default; synapse_port_db alone as the reference and the fallback. */
 export function portEngine(value: string | undefined): PortEngine {
@@ -77,7 +106,7 @@ export function portEngine(value: string | undefined): PortEngine {
   throw new WizardError('BAD_INPUT', `--engine "${value}" is not an engine.`, { hint: 'Use --engine copy (COPY, the default) or --engine port-db (synapse_port_db alone).' });
 }
 
-export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): Promise<CutoverOptions> {
+export async function cutoverOptions(args: ParsedArgs, env: Env = process.env, needGateway = true): Promise<CutoverOptions> {
   const f = args.flags;
   const setup = setupOptions(args, env);
   let synapseExec = parseExecTarget(f['synapse-exec'] ?? 'local', '--synapse-exec');
@@ -96,7 +125,14 @@ export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): 
     if (!args.explicit.has('db-port')) setup.dbPort = state.postgres.port;
     if (!args.explicit.has('db-host')) setup.dbHost = '127.0.0.1';
   }
-  return { setup, engine: portEngine(f.engine), synapseExec, pathMap: parsePathMap(f['path-map'] ?? []), service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000 };
+  let pathMap = parsePathMap(f['path-map'] ?? []);
+  const container = f.sandbox ? undefined : await containerSetup(service, args, setup, needGateway);
+  if (container) {
+    // the tools run in the container, which sees the host's files through its bind mounts; --synapse-exec/--path-map still win
+    if (!args.explicit.has('synapse-exec')) synapseExec = containerExecTarget(container);
+    pathMap = [...pathMap, ...container.mounts.filter((m) => !pathMap.some((p) => p.host === m.host)).map(({ host, inside }) => ({ host, inside }))];
+  }
+  return { setup, engine: portEngine(f.engine), synapseExec, pathMap, service, startTimeoutMs: 180_000, stopTimeoutMs: 120_000, container };
 }
 
 /** Lines of --error TEXT and --log FILE. */
@@ -119,7 +155,7 @@ async function errorLines(args: ParsedArgs): Promise<string[]> {
 /** doctor's flags: cutover's (setup, tools, service, --sandbox), the error texts to map, and the fixes' own flags. */
 export async function doctorOptions(args: ParsedArgs, env: Env = process.env): Promise<DoctorOptions> {
   // cutover's options: the setup flags plus --synapse-exec/--path-map/--service, and --sandbox (the practice homeserver's state)
-  const cutover = await cutoverOptions(args, env);
+  const cutover = await cutoverOptions(args, env, false);
   const extra = args.positionals;
   if (extra.length) throw new WizardError('BAD_INPUT', `doctor does not know "${extra[0]}".`, { hint: 'synapse-pg doctor [--allow-unsafe-locale] [--error TEXT] [--log FILE]' });
   const f = args.flags;

@@ -5,10 +5,10 @@ import type { Ui } from '../core/ui.js';
 import { newSetupContext } from '../setup/context.js';
 import { setupSteps } from '../setup/flow.js';
 import { undoSetup } from '../setup/undo.js';
-import { runFlags, setupOptions } from './options.js';
+import { runFlags, setupCommandOptions } from './options.js';
 
 export async function runSetup(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
-  const ctx = newSetupContext(setupOptions(args), ui.prompter);
+  const ctx = newSetupContext(await setupCommandOptions(args), ui.prompter);
   try {
     // a failure (not Ctrl-C: that run resumes) undoes what this run created, or names what it left, before the run's last word
     const summarize = async (o: FlowOutcome, end: { ok: boolean; message: string; hint?: string }) => {

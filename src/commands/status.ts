@@ -8,6 +8,8 @@ import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
 import type { Ui } from '../core/ui.js';
 import { detectOptions } from './detect-options.js';
+import { containerExecTarget, containerFacts, publishedBaseUrl } from '../synapse/container.js';
+import { parseServiceSpec } from '../synapse/service.js';
 
 export interface StatusReport {
   event: 'status';
@@ -21,14 +23,19 @@ export interface StatusReport {
 }
 
 export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<StatusReport> {
-  const d = await detect({ ...(await detectOptions(args, env)), timeoutMs: 1500 });
+  // --service compose:/docker: Synapse's port and files as the engine maps them to this host
+  const container = args.flags.service ? await containerFacts(parseServiceSpec(args.flags.service)) : undefined;
+  const clientUrl = container && ((port: number) => publishedBaseUrl(container, port));
+  const d = await detect({ ...(await detectOptions(args, env)), timeoutMs: 1500, clientUrl });
   const report: StatusReport = { event: 'status', config: d.config, database: d.database, synapse: d.synapse, postgres: d.postgres };
   const paths = d.config && 'paths' in d.config ? d.config.paths : [];
   const first = paths[0];
   if (first && d.synapse.running) {
     const loaded = await loadConfig(paths).catch(() => undefined);
     if (loaded) {
-      const exec = createExecutor(parseExecTarget(args.flags['synapse-exec'] ?? 'local', '--synapse-exec'), parsePathMap(args.flags['path-map'] ?? []));
+      const pathMap = [...parsePathMap(args.flags['path-map'] ?? []), ...(container?.mounts.map(({ host, inside }) => ({ host, inside })) ?? [])];
+      const target = container && !args.flags['synapse-exec'] ? containerExecTarget(container) : parseExecTarget(args.flags['synapse-exec'] ?? 'local', '--synapse-exec');
+      const exec = createExecutor(target, pathMap);
       const inside = sqliteDatabasePath(loaded, exec.toInside(dirname(first)));
       const serving = await servingDatabase(loaded, inside === undefined ? undefined : (exec.toHost(inside) ?? inside));
       report.synapse = { ...report.synapse, database: serving.database, databaseEvidence: serving.evidence };

@@ -5,6 +5,7 @@ import type { Executor, ExecTarget, PathMapEntry } from '../adapters/exec.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Prompter } from '../core/prompter.js';
 import type { SetupContext, SetupOptions } from '../setup/context.js';
+import type { ContainerFacts } from '../synapse/container.js';
 import type { ServiceSpec, SynapseService } from '../synapse/service.js';
 import type { Journal } from './journal.js';
 import type { ToolsInfo } from './tools.js';
@@ -22,6 +23,8 @@ export interface CutoverOptions {
   /** How long Synapse may take to become healthy on PostgreSQL before the wizard rolls back. */
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  /** --service compose:/docker: as the engine resolves it; the tools, path map, PostgreSQL address and /health URL come from it. */
+  container?: ContainerFacts;
 }
 
 export interface CutoverPaths {

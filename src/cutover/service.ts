@@ -16,7 +16,8 @@ export function makeService(ctx: CutoverContext, log: (line: string) => void): S
   const spec = serviceSpec(ctx);
   if (!spec) return undefined;
   currentLog.set(ctx, log);
-  ctx.baseUrl ??= clientBaseUrl(ctx.config.merged, { orFirst: true });
+  // in a container, the URL is the published port's (set with the context); the listener's own address is the container's
+  if (!ctx.opts.container) ctx.baseUrl ??= clientBaseUrl(ctx.config.merged, { orFirst: true });
   return createService(spec, { exec: ctx.exec, configPath: ctx.paths.mainConfig, baseUrl: ctx.baseUrl, startTimeoutMs: ctx.opts.startTimeoutMs, stopTimeoutMs: ctx.opts.stopTimeoutMs, onLog: (l) => currentLog.get(ctx)?.(l) });
 }
 

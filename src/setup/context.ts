@@ -1,5 +1,6 @@
 // What the setup steps share: the admin's options, the adapters, and what earlier steps found out.
 import { createPgAdmin, type PgAdmin, type PgAdminSpec } from '../adapters/pg-admin.js';
+import type { PathMapEntry } from '../adapters/exec.js';
 import type { SynapseDbArgs } from '../adapters/pg-login.js';
 import type { ExecTarget } from '../adapters/exec.js';
 import type { PgTls } from '../adapters/pg-tls.js';
@@ -23,6 +24,10 @@ export interface SetupOptions {
   writeConfig: boolean;
   cwd: string;
   home: string;
+  /** Where Synapse's connections come from when it runs in a container (its bridge networks), for pg_hba.conf. */
+  clientNetworks?: string[];
+  /** Host-to-container paths when Synapse runs in a container: its config names files as the container sees them. */
+  pathMap?: PathMapEntry[];
   /** Flags the admin typed (the others are defaults and may be taken from an existing config). */
   explicit: Set<string>;
   /** --synapse-exec: where Synapse's Python (psycopg2) runs, for the final login proof; absent: this host's python3, else node-postgres. */

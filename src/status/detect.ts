@@ -19,6 +19,8 @@ export interface DetectOptions {
   pgPort?: string;
   /** Per network probe; the whole detection stays under about twice this. */
   timeoutMs?: number;
+  /** Where this host reaches the client listener's port, when Synapse runs in a container (the port published for it). */
+  clientUrl?: (port: number) => string | undefined;
 }
 
 export type DatabaseInUse =
@@ -64,7 +66,7 @@ export async function detect(opts: DetectOptions): Promise<Detection> {
   const database = loaded ? databaseInUse(loaded) : undefined;
   const pgTarget = postgresTarget(database, opts);
   const [synapse, postgres, cutover] = await Promise.all([
-    synapseRunning(loaded, timeoutMs).catch((e) => ({ running: false, evidence: String(e) })),
+    synapseRunning(loaded, timeoutMs, opts.clientUrl).catch((e) => ({ running: false, evidence: String(e) })),
     postgresReachable(pgTarget.host, pgTarget.port, timeoutMs),
     loaded ? unfinishedCutover(dirname(loaded.files[0]?.path ?? opts.cwd)) : Promise.resolve(undefined),
   ]);
@@ -107,7 +109,7 @@ export function postgresReachable(host: string, port: number, timeoutMs: number)
   });
 }
 
-async function synapseRunning(loaded: LoadedConfig | undefined, timeoutMs: number): Promise<Detection['synapse']> {
+async function synapseRunning(loaded: LoadedConfig | undefined, timeoutMs: number, clientUrl?: DetectOptions['clientUrl']): Promise<Detection['synapse']> {
   if (!loaded) return { running: false, evidence: 'no config to find its pid file or listener' };
   const pidFile = loaded.merged.pid_file;
   if (typeof pidFile === 'string') {
@@ -115,6 +117,11 @@ async function synapseRunning(loaded: LoadedConfig | undefined, timeoutMs: numbe
     if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return { running: true, evidence: `pid ${pid} from ${pidFile} is alive` };
   }
   const port = clientListener(loaded.merged, { orFirst: true })?.port;
+  const published = port !== undefined && clientUrl ? clientUrl(port) : undefined;
+  if (port !== undefined && clientUrl) {
+    if (published && (await health(published, { timeoutMs }))) return { running: true, evidence: `its container's port ${port}, published as ${published}, answers /health` };
+    return { running: false, evidence: published ? `nothing answers /health on ${published} (its container's port ${port})` : `its container publishes no host port for its listener's port ${port}` };
+  }
   if (port !== undefined) {
     if (await health(`http://127.0.0.1:${port}`, { timeoutMs })) return { running: true, evidence: `its listener on port ${port} answers /health` };
     return { running: false, evidence: `${typeof pidFile === 'string' ? `no live process in ${pidFile}; ` : ''}nothing answers /health on port ${port}` };

@@ -24,11 +24,16 @@ function fail(what: string, r: HttpResponse, hint: string): never {
 
 /** GET /health: resolves true when Synapse answers "OK", false when it answers otherwise or not at all. */
 export async function health(baseUrl: string, opts: MatrixRequestOptions = {}): Promise<boolean> {
+  // fetch's timeout timer does not keep Node running: a connection accepted and then dropped (docker-proxy before the container
+  // listens) would leave this promise pending in a process with nothing else to do; this timer keeps it alive until the answer
+  const keepAlive = setInterval(() => undefined, 1000);
   try {
     const r = await request(baseUrl, 'GET', '/health', { timeoutMs: opts.timeoutMs ?? 5_000 });
     return r.status === 200 && r.text.trim() === 'OK';
   } catch {
     return false;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 

@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { Executor, ExecResult } from '../adapters/exec.js';
-import { formatArgv } from '../adapters/exec.js';
+import { createExecutor, formatArgv } from '../adapters/exec.js';
 import { WizardError } from '../core/errors.js';
 import { health } from './client.js';
 import { clientListener } from './listener.js';
@@ -179,16 +179,39 @@ export function createSynctlService(opts: ServiceOptions): SynapseService {
   };
 }
 
-/** A service driven by a start/stop/is-running argv triple (systemd, compose, docker): thin on purpose, not testable without those engines. */
-function argvService(opts: ServiceOptions, name: string, argv: { start: string[]; stop: string[]; running: string[] }, isRunning: (r: ExecResult) => boolean): SynapseService {
-  const { exec } = opts;
+interface ServiceArgv {
+  start: string[];
+  stop: string[];
+  running: string[];
+  /** The last lines of Synapse's output, for a start that failed (docker logs). */
+  logs?: string[];
+}
+
+/** A service driven by a start/stop/is-running argv triple (systemd, compose, docker), run on this host. */
+function argvService(opts: ServiceOptions, name: string, argv: ServiceArgv, isRunning: (r: ExecResult) => boolean): SynapseService {
+  // `docker compose`, `docker` and `systemctl` run here, whatever --synapse-exec says about where Synapse's tools run
+  const exec = createExecutor({ kind: 'local' });
   const hint = `Check with: ${formatArgv(exec.wrap(argv.running))}`;
+  const running = async () => isRunning(await exec.run(argv.running, { timeoutMs: 30_000 }));
   return {
     describe: () => name,
-    isRunning: async () => isRunning(await exec.run(argv.running, { timeoutMs: 30_000 })),
+    isRunning: running,
     async start() {
-      await runChecked(exec, argv.start, opts.startTimeoutMs ?? 180_000, `starting ${name}`, hint, opts.onLog);
-      if (opts.baseUrl) await waitHealthy(opts.baseUrl, opts.startTimeoutMs ?? 180_000, `${name} started but Synapse is not healthy`, `${hint}, and read Synapse's log.`);
+      const timeoutMs = opts.startTimeoutMs ?? 180_000;
+      await runChecked(exec, argv.start, timeoutMs, `starting ${name}`, hint, opts.onLog);
+      if (!opts.baseUrl) return;
+      // a container whose Synapse exits is not running any more: say so at once, with its last lines, instead of waiting out the timeout
+      let exited = 0;
+      const ok = await pollUntil(async () => {
+        if (await health(opts.baseUrl!, { timeoutMs: 2000 })) return true;
+        exited = (await running()) ? 0 : exited + 1;
+        return exited >= 3;
+      }, timeoutMs, 1000);
+      if (ok && exited < 3) return;
+      const tail = argv.logs ? (({ stdout, stderr }) => stdout + stderr)(await exec.run(argv.logs, { timeoutMs: 30_000 })).trim().split('\n').slice(-8).join('\n') : '';
+      for (const l of tail ? tail.split('\n') : []) opts.onLog?.(l);
+      const what = exited >= 3 ? `${name} exited after the start; Synapse did not stay up` : `${name} started but ${opts.baseUrl}/health did not answer OK within ${timeoutMs / 1000} s`;
+      throw new WizardError('SERVICE', `${what}${tail ? `:\n${tail}` : ''}`, { hint: `${hint}, and read Synapse's log${argv.logs ? ` (${formatArgv(argv.logs)})` : ''}.` });
     },
     async stop() {
       await runChecked(exec, argv.stop, opts.stopTimeoutMs ?? 120_000, `stopping ${name}`, hint, opts.onLog);
@@ -205,9 +228,9 @@ export function createService(spec: ServiceSpec, opts: ServiceOptions): SynapseS
       return argvService(opts, `systemd unit ${spec.unit}`, { start: ['systemctl', 'start', spec.unit], stop: ['systemctl', 'stop', spec.unit], running: ['systemctl', 'is-active', '--quiet', spec.unit] }, (r) => r.exitCode === 0);
     case 'compose': {
       const base = ['docker', 'compose', '-f', spec.file];
-      return argvService(opts, `compose service ${spec.service} in ${spec.file}`, { start: [...base, 'start', spec.service], stop: [...base, 'stop', spec.service], running: [...base, 'ps', '--status', 'running', '--services'] }, (r) => r.exitCode === 0 && r.stdout.split('\n').some((l) => l.trim() === spec.service));
+      return argvService(opts, `compose service ${spec.service} in ${spec.file}`, { start: [...base, 'start', spec.service], stop: [...base, 'stop', spec.service], running: [...base, 'ps', '--status', 'running', '--services'], logs: [...base, 'logs', '--no-color', '--tail', '20', spec.service] }, (r) => r.exitCode === 0 && r.stdout.split('\n').some((l) => l.trim() === spec.service));
     }
     case 'docker':
-      return argvService(opts, `docker container ${spec.container}`, { start: ['docker', 'start', spec.container], stop: ['docker', 'stop', spec.container], running: ['docker', 'inspect', '-f', '{{.State.Running}}', spec.container] }, (r) => r.exitCode === 0 && r.stdout.trim() === 'true');
+      return argvService(opts, `docker container ${spec.container}`, { start: ['docker', 'start', spec.container], stop: ['docker', 'stop', spec.container], running: ['docker', 'inspect', '-f', '{{.State.Running}}', spec.container], logs: ['docker', 'logs', '--tail', '20', spec.container] }, (r) => r.exitCode === 0 && r.stdout.trim() === 'true');
   }
 }

@@ -133,7 +133,8 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
   if (!service) out.push({ blocking: true, problem: 'synctl is not installed where the tools run, and no --service was given, so the wizard cannot stop and start Synapse.', fix: 'Pass --service systemd[:UNIT] (Debian: matrix-synapse), compose:FILE[:SERVICE], docker:CONTAINER or synctl.' });
   else {
     ctx.service = service;
-    if (!ctx.baseUrl) out.push({ blocking: true, problem: 'The config has no HTTP listener with a port, so the wizard cannot check /health after the start.', fix: 'Add a client listener to homeserver.yaml.' });
+    if (!ctx.baseUrl && ctx.opts.container) out.push({ blocking: true, problem: `The container publishes no host port for Synapse's client listener, so the wizard cannot check /health from this host after the start.`, fix: 'Publish it in the compose file (ports: ["127.0.0.1:8008:8008"]) or with docker run -p, and recreate the container.' });
+    else if (!ctx.baseUrl) out.push({ blocking: true, problem: 'The config has no HTTP listener with a port, so the wizard cannot check /health after the start.', fix: 'Add a client listener to homeserver.yaml.' });
     const running = await service.isRunning().catch(() => false);
     if (!downtime) out.push({ blocking: false, problem: running ? `Synapse is running (${service.describe()}); it keeps running during phase 1.` : `Synapse is not running (${service.describe()}); phase 1 ports a snapshot anyway.` });
   }

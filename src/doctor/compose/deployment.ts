@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { createExecutor, runArgv, type Executor, type PathMapEntry } from '../../adapters/exec.js';
+import { createExecutor, type Executor, type PathMapEntry } from '../../adapters/exec.js';
 import type { DoctorContext } from '../context.js';
 
 export interface ComposeMount extends PathMapEntry {
@@ -111,9 +111,10 @@ export function parseCompose(file: string, text: string, wanted?: string, config
   return { file, text, service, image, uid, gid, userSource, env, mounts };
 }
 
-function candidates(ctx: DoctorContext): { file: string; service?: string }[] {
+function candidates(ctx: DoctorContext): { file: string; service?: string; model?: string }[] {
   const s = ctx.opts.cutover.service;
-  if (s?.kind === 'compose') return [{ file: resolve(s.file), service: s.service }];
+  // the model as `docker compose config` resolved it (.env, ${VAR}, profiles, long-form mounts), when the engine was asked
+  if (s?.kind === 'compose') return [{ file: resolve(s.file), service: s.service, model: ctx.opts.cutover.container?.model }];
   const main = ctx.config?.files[0]?.path;
   if (!main) return [];
   const out: { file: string }[] = [];
@@ -129,7 +130,7 @@ export function composeDeployment(ctx: DoctorContext): ComposeDeployment | null 
   const configHost = ctx.config?.files[0]?.path ? resolve(ctx.config.files[0].path) : undefined;
   for (const c of candidates(ctx)) {
     if (!existsSync(c.file)) continue;
-    const parsed = parseCompose(c.file, readFileSync(c.file, 'utf8'), c.service, c.service ? undefined : configHost);
+    const parsed = parseCompose(c.file, c.model ?? readFileSync(c.file, 'utf8'), c.service, c.service ? undefined : configHost);
     if (!parsed) continue;
     // --synapse-exec's target stays (docker:CONTAINER, or chroot:DIR in tests) with the compose mounts as its path map;
     // without it, "inside the container" is `docker compose exec` into the service
@@ -141,11 +142,10 @@ export function composeDeployment(ctx: DoctorContext): ComposeDeployment | null 
   return found;
 }
 
-/** `docker compose -f FILE exec -T [-u USER] SERVICE ...`: the running service's container, whatever its generated name. */
+/** `docker compose -f FILE exec -T [-u USER] SERVICE ...` on the running service's container, whatever its generated name, or
+ * `docker compose run --rm --no-deps` with the same image, mounts and networks while it is stopped (or fails to start). */
 export function composeExec(file: string, service: string, mounts: PathMapEntry[], user?: string): Executor {
-  const base = createExecutor({ kind: 'docker', container: service, user }, mounts.map(({ host, inside }) => ({ host, inside })));
-  const wrap = (argv: string[]) => ['docker', 'compose', '-f', file, 'exec', '-T', ...(user ? ['-u', user] : []), service, ...argv];
-  return { ...base, wrap, run: (argv, o) => runArgv(wrap(argv), o) };
+  return createExecutor({ kind: 'compose', file, service, user }, mounts.map(({ host, inside }) => ({ host, inside })));
 }
 
 /** The executor, running as Synapse's user in the container (chroot --userspec, docker exec -u, docker compose exec -u). */
@@ -153,7 +153,7 @@ export function asSynapseUser(d: ComposeDeployment): Executor {
   const t = d.exec.target;
   const user = `${d.uid}:${d.gid}`;
   const map = d.mounts.map(({ host, inside }) => ({ host, inside }));
-  if (t.kind === 'docker' && d.exec.wrap([])[1] === 'compose') return composeExec(d.file, d.service, map, user);
+  if (t.kind === 'compose') return composeExec(t.file, t.service, map, user);
   if (t.kind === 'chroot' || t.kind === 'docker') return createExecutor({ ...t, user }, map);
   const base = createExecutor(t, map);
   const prefix = ['setpriv', `--reuid=${d.uid}`, `--regid=${d.gid}`, '--clear-groups', '--'];

@@ -9,6 +9,7 @@ import { hasSynapseData, summarizeSqlite } from '../../adapters/sqlite.js';
 import { postgresDatabaseSection, setDatabaseSection } from '../../config/database-block.js';
 import type { DatabaseSection } from '../../config/load.js';
 import { loadConfig, sqliteDatabasePath } from '../../config/load.js';
+import { hostPathFor } from '../../adapters/exec.js';
 import { unifiedDiff } from '../../core/diff.js';
 import { WizardError } from '../../core/errors.js';
 import type { Step } from '../../core/step.js';
@@ -85,7 +86,8 @@ export const databaseConfig: Step<SetupContext> = {
   async check(ctx) {
     const cfg = ctx.config;
     if (cfg?.database?.name === 'sqlite3' || (cfg && !cfg.database)) {
-      const sqlitePath = sqliteDatabasePath(cfg);
+      const inside = sqliteDatabasePath(cfg);
+      const sqlitePath = inside && hostPathFor(ctx.opts.pathMap ?? [], inside);
       const summary = sqlitePath ? await summarizeSqlite(sqlitePath) : undefined;
       if (summary && hasSynapseData(summary) && !ctx.opts.writeConfig) {
         return { status: 'skip', message: `Your config still uses SQLite (${sqlitePath}: ${summary.users} user(s), ${summary.events} event(s)). Switching it now would start Synapse on an empty database; run synapse-pg cutover to port the data (or pass --write-config to switch anyway).` };

@@ -44,7 +44,8 @@ export interface HbaState {
 async function planFor(ctx: SetupContext): Promise<HbaState | { blocked: string; hint: string }> {
   const file = ctx.server!.hbaFile;
   if (!file) return { blocked: 'The admin connection is not a superuser, so pg_hba.conf cannot be read.', hint: 'Ask the database admin to add a line for Synapse, then run again.' };
-  const cidrs = await clientCidrs(ctx.opts.dbHost);
+  // Synapse in a container connects from its bridge network, not from the address it connects to
+  const cidrs = ctx.opts.clientNetworks?.length ? ctx.opts.clientNetworks : await clientCidrs(ctx.opts.dbHost);
   if (!cidrs) return { blocked: `Synapse connects to ${ctx.opts.dbHost}, which is not this machine, so the wizard cannot tell which client address the server will see.`, hint: 'Edit pg_hba.conf on the database server yourself (a host line for this machine with scram-sha-256), then run again with --pg-hba skip.' };
   let text: string;
   try {
