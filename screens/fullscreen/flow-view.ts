@@ -11,6 +11,11 @@ function leftWidth(screenWidth: number): number {
   return Math.max(40, Math.min(56, Math.floor(screenWidth * 0.4)));
 }
 const MAX_LOG = 500;
+
+/** The length of tagged text as shown (blessed tags removed). */
+function blessedLength(text: string): number {
+  return text.replace(/\{[^{}]*\}/g, '').length;
+}
 const DRAW_MS = 40;
 
 export class FlowView {
@@ -28,6 +33,11 @@ export class FlowView {
   private readonly detail: blessed.Widgets.BoxElement;
   private readonly bars: blessed.Widgets.BoxElement;
   private readonly help: blessed.Widgets.BoxElement;
+  /** Shown once the flow has ended: how it ended and the keys to go on; the steps stay browsable above it. */
+  private readonly end: blessed.Widgets.BoxElement;
+  private endLines: string[] = [];
+  private endKeys = '';
+  private ended?: number;
   private readonly timer: NodeJS.Timeout;
   private readonly onResize = () => this.draw();
   done?: { ok: boolean; message: string; hint?: string };
@@ -51,6 +61,7 @@ export class FlowView {
     });
     this.bars = blessed.box({ parent: screen, left: 40, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, wrap: false, hidden: true, style: { border: t.border } });
     this.help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true });
+    this.end = blessed.box({ parent: screen, bottom: 1, left: 0, right: 0, height: 3, border, label: ' Result ', tags: true, hidden: true, style: { border: t.border } });
     this.timer = setInterval(() => this.drawHeader(true), 1000);
     this.timer.unref();
     screen.on('resize', this.onResize);
@@ -61,7 +72,7 @@ export class FlowView {
     clearInterval(this.timer);
     clearTimeout(this.pendingDraw);
     this.screen.removeListener('resize', this.onResize);
-    for (const w of [this.header, this.list, this.detail, this.bars, this.help]) w.destroy();
+    for (const w of [this.header, this.list, this.detail, this.bars, this.help, this.end]) w.destroy();
   }
 
   /** Renders one runner event; holds no step logic, only what the event says. */
@@ -72,6 +83,7 @@ export class FlowView {
         this.title = e.title;
         this.dryRun = e.dryRun;
         this.started = Date.now();
+        this.ended = undefined;
         this.done = undefined;
         this.current = this.viewed = undefined;
         this.progress.clear();
@@ -119,6 +131,7 @@ export class FlowView {
       }
       case 'done':
         this.done = { ok: e.ok, message: e.message, hint: e.hint };
+        this.ended ??= Date.now();
         break;
     }
     // a port can send hundreds of progress and log lines a second: draw those at most every DRAW_MS
@@ -139,6 +152,32 @@ export class FlowView {
   reserve(rows: number): void {
     this.reserved = rows;
     this.draw();
+  }
+
+  /** The flow has ended: `lines` (tagged text) say how, `keys` what can be done next; the steps stay browsable. */
+  showEnd(lines: string[], keys: string): void {
+    this.ended ??= Date.now();
+    this.endLines = lines;
+    this.endKeys = keys;
+    this.notice = '';
+    this.end.show();
+    this.draw();
+  }
+
+  /** Whether a step failed (not paused, not declined): only then is a diagnosis worth offering. */
+  get failed(): boolean {
+    return this.steps.some((s) => s.status === 'failed');
+  }
+
+  /** Whether any step reached a result (a flow that stopped before any did failed on its way in). */
+  get anyResult(): boolean {
+    return this.steps.some((s) => s.result);
+  }
+
+  /** The step that failed and its message, if one did. */
+  get failedStep(): { title: string; message: string } | undefined {
+    const s = this.steps.find((x) => x.status === 'failed' && x.result);
+    return s && { title: s.title, message: s.result!.message };
   }
 
   setNotice(text: string): void {
@@ -180,11 +219,13 @@ export class FlowView {
   private draw(): void {
     clearTimeout(this.pendingDraw);
     this.pendingDraw = undefined;
+    this.drawEnd();
     if (this.follow) this.viewed = this.current;
     this.drawHeader(false);
     const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
     const left = stepless ? 0 : leftWidth(this.screen.width as number);
     this.list.width = left || 40;
+    this.list.bottom = 1 + this.reserved;
     if (stepless !== this.list.hidden) this.list.toggle();
     this.detail.left = this.bars.left = this.leftCols = left;
     const width = (left || 40) - 2 - STATUS_WIDTH;
@@ -197,11 +238,11 @@ export class FlowView {
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
     this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
-    const done = s && s.id === this.current ? this.done : undefined;
+    const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
     this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
     if (this.pinned) this.detail.setScrollPerc(100);
     this.drawBars();
-    const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
+    const help = !this.end.hidden ? this.endKeys : this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   ?: keys   q/Ctrl-C: pause safely';
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
     this.screen.render();
   }
@@ -210,14 +251,25 @@ export class FlowView {
     const { width, height } = this.screen;
     const small = (width as number) < MIN_COLUMNS || (height as number) < MIN_ROWS ? this.t.fg('red', `  window ${width}x${height} is below ${MIN_COLUMNS}x${MIN_ROWS}: enlarge it`) : '';
     const state = this.done ? (this.done.ok ? this.t.fg('green', 'finished') : this.t.fg('red', 'stopped')) : 'running';
-    this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  elapsed ${clock(Date.now() - this.started)}${small}`);
+    const took = this.ended === undefined ? `elapsed ${clock(Date.now() - this.started)}` : `took ${clock(this.ended - this.started)}`;
+    this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  ${took}${small}`);
     this.drawBars();
     if (render) this.screen.render();
   }
 
+  private drawEnd(): void {
+    if (this.end.hidden) return;
+    const inner = Math.max(20, (this.screen.width as number) - 4);
+    const rows = this.endLines.reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
+    const height = Math.min(rows + 2, Math.max(3, Math.floor((this.screen.height as number) / 2)));
+    this.end.height = height;
+    this.end.setContent(this.endLines.join('\n'));
+    this.reserved = height;
+  }
+
   private generalText(): string {
     const out = [...this.general];
-    if (this.done) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
+    if (this.done && this.end.hidden) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
     else if (this.steps.length) out.push(this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
     return out.join('\n');
   }

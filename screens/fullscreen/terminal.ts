@@ -33,7 +33,7 @@ export function openScreen(s: TerminalStreams, env: NodeJS.ProcessEnv = process.
       input: s.input as never,
       output: s.output as never,
       terminal,
-      smartCSR: true,
+      smartCSR: false,
       warnings: false,
       autoPadding: true,
       fullUnicode: false,

@@ -1,6 +1,7 @@
 // The command line: commands, flags and their validation. Every prompt has a flag, so automation never needs a terminal.
 import { parseArgs } from 'node:util';
 import { WizardError } from '../core/errors.js';
+import { formatArgv } from '../core/argv.js';
 
 export const COMMANDS = ['setup', 'cutover', 'doctor', 'maintain', 'status', 'sandbox'] as const;
 export type Command = (typeof COMMANDS)[number] | 'menu';
@@ -72,6 +73,21 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   }
   const explicit = new Set(Object.keys(parsed.values));
   return { command: (first as Command | undefined) ?? 'menu', positionals: rest, flags: parsed.values, explicit };
+}
+
+/** The flags that say where things are (config, practice homeserver, PostgreSQL, Synapse's tools and service). */
+const WHERE_FLAGS = ['config', 'sandbox', 'state-dir', 'chroot', 'pg-admin', 'db-user', 'db-name', 'db-host', 'db-port', 'synapse-exec', 'path-map', 'service'] as const;
+
+/** A command to print for the admin to run next, with the "where" flags of this run, so it runs as printed. */
+export function commandLine(args: Pick<ParsedArgs, 'flags'>, ...words: string[]): string {
+  const out = ['synapse-pg', ...words];
+  for (const name of WHERE_FLAGS) {
+    const v = (args.flags as Record<string, string | boolean | string[] | undefined>)[name];
+    if (v === true) out.push(`--${name}`);
+    else if (typeof v === 'string') out.push(`--${name}`, v);
+    else if (Array.isArray(v)) for (const x of v) out.push(`--${name}`, x);
+  }
+  return formatArgv(out);
 }
 
 export function portFlag(value: string | undefined, flag: string, fallback: number): number {

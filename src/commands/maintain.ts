@@ -1,7 +1,7 @@
 // `synapse-pg maintain TASK`: turns flags and Synapse's config into the maintenance context and runs that task's steps.
 import { createExecutor } from '../adapters/exec.js';
 import { createPgAdmin } from '../adapters/pg-admin.js';
-import type { ParsedArgs } from '../cli/args.js';
+import { commandLine, type ParsedArgs } from '../cli/args.js';
 import { requireConfigPaths } from '../config/discover.js';
 import { loadConfig, postgresConnection } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
@@ -26,7 +26,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   const config = await loadConfig(paths);
   const pg = postgresConnection(config);
   if (!pg) {
-    throw new WizardError('BLOCKED', `Synapse's config (${paths.join(', ')}) does not use PostgreSQL: maintenance works on a PostgreSQL database.`, { hint: 'Move Synapse to PostgreSQL first: synapse-pg cutover.' });
+    throw new WizardError('BLOCKED', `Synapse's config (${paths.join(', ')}) does not use PostgreSQL: maintenance works on a PostgreSQL database.`, { hint: `Move Synapse to PostgreSQL first: ${commandLine(args, 'cutover')}.` });
   }
   const password = pg.password ?? env.PGPASSWORD ?? '';
   registerSecret(password);

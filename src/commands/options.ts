@@ -48,7 +48,11 @@ export function setupOptions(args: ParsedArgs, env: Env = process.env): SetupOpt
   };
 }
 
-/** cutover's flags on top of setup's: where Synapse's tools run, how it is stopped and started, and --sandbox's overrides. */
+/** setup's options as the command takes them: with --sandbox, the practice homeserver's config and PostgreSQL (as cutover has them). */
+export async function setupCommandOptions(args: ParsedArgs, env: Env = process.env): Promise<SetupOptions> {
+  return args.flags.sandbox ? (await cutoverOptions(args, env)).setup : setupOptions(args, env);
+}
+
 /** --engine copy|port-db: the COPY engine by default; synapse_port_db alone as the reference and the fallback. */
 export function portEngine(value: string | undefined): PortEngine {
   if (value === undefined || value === 'copy') return 'copy';
@@ -56,6 +60,7 @@ export function portEngine(value: string | undefined): PortEngine {
   throw new WizardError('BAD_INPUT', `--engine "${value}" is not an engine.`, { hint: 'Use --engine copy (COPY, the default) or --engine port-db (synapse_port_db alone).' });
 }
 
+/** cutover's flags on top of setup's: where Synapse's tools run, how it is stopped and started, and --sandbox's overrides. */
 export async function cutoverOptions(args: ParsedArgs, env: Env = process.env): Promise<CutoverOptions> {
   const f = args.flags;
   const setup = setupOptions(args, env);

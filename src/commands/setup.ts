@@ -4,10 +4,10 @@ import { runFlow, type FlowResult } from '../core/runner.js';
 import type { Ui } from '../core/ui.js';
 import { newSetupContext } from '../setup/context.js';
 import { setupSteps } from '../setup/flow.js';
-import { runFlags, setupOptions } from './options.js';
+import { runFlags, setupCommandOptions } from './options.js';
 
 export async function runSetup(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
-  const ctx = newSetupContext(setupOptions(args), ui.prompter);
+  const ctx = newSetupContext(await setupCommandOptions(args), ui.prompter);
   try {
     return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', ...runFlags(args), preflight: true, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
