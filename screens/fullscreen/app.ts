@@ -195,8 +195,6 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       ...(o.canDiagnose ? ['d: diagnose this failure'] : []),
       ...(o.parent ? [`b: back to ${itemLabel(o.parent.command)}`] : []),
       o.fromMenu ? 'Esc/q: back to the menu' : 'Esc/q: quit',
-      'Up/Down/PgUp/PgDn: read the steps',
-      '?: keys',
     ];
     view.showEnd(lines, keys.join('   '));
     return new Promise((resolve) => {

@@ -45,6 +45,9 @@ export class FlowView {
   /** Log lines that belong to no step (a command without steps, or before the flow starts). */
   private general: string[] = [];
   private reserved = 0;
+  private label = '';
+  /** The detail pane holds more than it shows (its label says which lines; the help bar says PgUp/PgDn). */
+  private scrolls = false;
   private leftCols = 40;
   /** The detail pane follows its end (live log) until the admin scrolls up. */
   private pinned = true;
@@ -196,11 +199,14 @@ export class FlowView {
     if ((key.name === 'up' || ch === 'k') && i > 0) view(this.steps[i - 1]!.id);
     else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) view(this.steps[i + 1]!.id);
     else if (ch === 'f') this.follow = this.pinned = true;
-    else if (key.name === 'pageup') return void ((this.pinned = false), this.detail.scroll(-page), this.screen.render());
-    else if (key.name === 'pagedown' || ch === ' ') {
-      this.detail.scroll(page);
+    else if (key.name === 'pageup' || key.name === 'home') {
+      this.pinned = false;
+      this.detail.scroll(key.name === 'home' ? -this.detail.getScrollHeight() : -page);
+      return void (this.drawScrollLabel(), this.screen.render());
+    } else if (key.name === 'pagedown' || ch === ' ' || key.name === 'end') {
+      this.detail.scroll(key.name === 'end' ? this.detail.getScrollHeight() : page);
       this.pinned = this.detail.getScrollPerc() >= 100;
-      return void this.screen.render();
+      return void (this.drawScrollLabel(), this.screen.render());
     }
     else return;
     this.draw();
@@ -237,12 +243,14 @@ export class FlowView {
     const at = this.steps.findIndex((x) => x.id === this.viewed);
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
-    this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
+    this.label = s ? s.title : this.title || 'Starting';
     const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
     this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
     if (this.pinned) this.detail.setScrollPerc(100);
+    this.drawScrollLabel();
     this.drawBars();
-    const help = !this.end.hidden ? this.endKeys : this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   ?: keys   q/Ctrl-C: pause safely';
+    const more = this.scrolls ? 'PgUp/PgDn/Home/End: more of this step   ' : '';
+    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: view a step   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q/Ctrl-C: pause safely`;
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
     this.screen.render();
   }
@@ -257,13 +265,24 @@ export class FlowView {
     if (render) this.screen.render();
   }
 
+  /** The detail pane's title, and where its text is when it is longer than the pane: "lines 1-20 of 57, PgUp/PgDn". */
+  private drawScrollLabel(): void {
+    const inner = (this.detail.height as number) - 2;
+    const total = this.detail.getScrollHeight();
+    const top = (this.detail as unknown as { childBase: number }).childBase ?? 0;
+    this.scrolls = total > inner;
+    const where = this.scrolls ? ` [lines ${top + 1}-${Math.min(total, top + inner)} of ${total}]` : '';
+    const room = Math.max(0, (this.detail.width as number) - 4 - where.length);
+    this.detail.setLabel(` ${room >= 8 ? this.t.cut(this.label, room) : ''}${where} `);
+  }
+
   private drawEnd(): void {
     if (this.end.hidden) return;
     const inner = Math.max(20, (this.screen.width as number) - 4);
-    const rows = this.endLines.reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
+    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
     const height = Math.min(rows + 2, Math.max(3, Math.floor((this.screen.height as number) / 2)));
     this.end.height = height;
-    this.end.setContent(this.endLines.join('\n'));
+    this.end.setContent([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'));
     this.reserved = height;
   }
 

@@ -41,7 +41,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
 export async function runMaintain(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = await newMaintainContext(args, ui);
   try {
-    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], ...runFlags(args), prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], readOnly: ctx.opts.task === 'report', ...runFlags(args), prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.admin?.close();
   }
