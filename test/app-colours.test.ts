@@ -36,6 +36,8 @@ function check(pane: Pane, term: string, what: string): void {
   const rows = pane.capture().split('\n');
   assert.deepEqual(bad.slice(0, 5).map((c) => `row ${c.row} col ${c.col} "${rows[c.row]?.trim().slice(0, 60)}": ${c.ch} fg ${c.fg}`), [], `TERM=${term}, ${what}: text drawn black or white on the default background`);
   assert.ok(cells(screen).some((c) => c.fg !== 'default'), `TERM=${term}, ${what}: colours are drawn at all`);
+  assert.match(rows.join('\n'), /┌─/, `TERM=${term}, ${what}: box lines drawn as lines (not the "lqqk" of an unswitched charset)`);
+  assert.doesNotMatch(rows.join('\n'), /lqq|qqk|mqq/, `TERM=${term}, ${what}: no raw line-drawing characters`);
 }
 
 for (const term of ['xterm', 'xterm-256color', 'screen', 'tmux-256color', 'linux']) {

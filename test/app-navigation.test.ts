@@ -126,16 +126,26 @@ test('at 200x60: a config path typed in the app (checked as typed), the password
     await pane.waitFor(/Password for the new role synapse_user/);
     pane.keys('Enter');
     await pane.waitFor(/^(?![\s\S]*Password for the new role)/);
+    const questions: string[] = [];
     for (let i = 0; i < 10; i++) {
       screen = await pane.waitFor(/This will change exactly:|┌─ Result|Password for the new role/, 30_000);
       assert.doesNotMatch(screen, /Password for the new role/, 'the password is not asked a second time');
       if (!/This will change exactly:/.test(screen)) break;
       const lines = screen.split('\n');
       const question = lines[lines.findIndex((l) => l.includes('┌─ Confirm')) + 1]!.replace(/[│\s]+$/, '').replace(/^[\s│]+/, '');
+      questions.push(question);
+      if (i === 0) {
+        // the whole plan in one scrollable review: its first step at the top, its last one further down
+        assert.match(flat(screen), /1\. Create the database role/);
+        pane.keys('End');
+        await new Promise((r) => setTimeout(r, 300));
+        assert.match(flat(pane.capture()), /Write the database: section[\s\S]*Each change is applied whole and verified before the next/);
+      }
       pane.keys('y');
       await pane.waitFor(new RegExp(`^(?![\\s\\S]*${question.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`), 15_000);
     }
     assert.match(flat(screen), /Done: All steps verified/);
+    assert.deepEqual(questions, ['Apply this plan? 3 step(s) will change the system, in this order, each verified before the next.'], 'one confirmation for the whole plan');
     pane.keys('Up');
     await new Promise((r) => setTimeout(r, 300));
     screen = pane.capture();
@@ -145,6 +155,28 @@ test('at 200x60: a config path typed in the app (checked as typed), the password
     await pane.waitFor(MENU);
     pane.keys('q');
     assert.match(await pane.waitFor(/EXIT=\d+/), /EXIT=0/);
+  } finally {
+    pane.kill();
+  }
+});
+
+test('the plain mode: one review, each plan printed once, the password asked once', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(cwd, 'plain-'));
+  writeFileSync(join(dir, 'homeserver.yaml'), 'server_name: plain.test\n');
+  const pane = tmux.start(['setup', '--plain', '-c', join(dir, 'homeserver.yaml'), '--db-port', String(cluster.port), '--db-user', 'plain_user', '--db-name', 'plain_db'], { cols: 120, rows: 50, cwd: dir, env: { ...cluster.env, HOME: dir } });
+  try {
+    await pane.waitFor(/Password for the new role plain_user/);
+    pane.keys('Enter');
+    await pane.waitFor(/Apply this plan\?/);
+    pane.keys('Enter'); // yes is the default
+    const screen = await pane.waitFor(/EXIT=\d+/, 60_000);
+    assert.match(screen, /EXIT=0/);
+    const all = pane.history();
+    assert.equal(all.match(/CREATE ROLE "plain_user"/g)?.length, 1, `the role's plan once:\n${all}`);
+    assert.equal(all.match(/CREATE DATABASE "plain_db"/g)?.length, 1, 'the database plan once');
+    assert.equal(all.match(/Password for the new role/g)?.length, 1, 'the password asked once');
+    assert.equal(all.match(/Apply this plan\?/g)?.length, 1);
+    assert.equal(cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'plain_user'"), '1');
   } finally {
     pane.kill();
   }

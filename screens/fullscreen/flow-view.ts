@@ -101,6 +101,9 @@ export class FlowView {
       case 'plan':
         this.set(e.id, { plan: e.actions });
         break;
+      case 'review':
+        for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
+        break;
       case 'step-apply':
         this.set(e.id, { status: 'applying' });
         break;

@@ -14,6 +14,7 @@ import { archiveJournal, newJournal, readJournal, writeJournal } from '../cutove
 import { acquireLock } from '../cutover/lock.js';
 import { newSetupContext } from '../setup/context.js';
 import { cutoverOptions } from './options.js';
+import { MESSAGES } from '../core/messages.js';
 import type { Ui } from '../core/ui.js';
 
 export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
@@ -83,7 +84,7 @@ export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> 
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, review: true, reviewNotes: MESSAGES.cutoverReviewNotes, prompter: ui.prompter, emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.setup.admin?.close();
     await release();

@@ -5,11 +5,12 @@ import type { Ui } from '../core/ui.js';
 import { newSetupContext } from '../setup/context.js';
 import { setupSteps } from '../setup/flow.js';
 import { runFlags, setupCommandOptions } from './options.js';
+import { MESSAGES } from '../core/messages.js';
 
 export async function runSetup(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = newSetupContext(await setupCommandOptions(args), ui.prompter);
   try {
-    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', ...runFlags(args), preflight: true, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(setupSteps, ctx, { flowId: 'setup', title: 'First-time setup: Synapse on PostgreSQL', ...runFlags(args), preflight: true, review: true, reviewNotes: MESSAGES.setupReviewNotes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.admin?.close();
   }

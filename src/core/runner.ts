@@ -7,6 +7,7 @@ import type { Step, StepContext } from './step.js';
 import { formatPlan } from './plan-text.js';
 import { preflight } from './preflight.js';
 import { MESSAGES } from './messages.js';
+import { collectReview, reviewText } from './review.js';
 
 export interface RunOptions {
   flowId: string;
@@ -22,6 +23,13 @@ export interface RunOptions {
    * For flows whose checks do not depend on earlier steps having been applied (setup).
    */
   preflight?: boolean;
+  /**
+   * One plan, one confirmation: after the read-only checks, every change of the flow is shown in one review and applied on one
+   * yes (a step with ownConfirm still asks on its own). Skipped by --yes; --dry-run shows the same plans.
+   */
+  review?: boolean;
+  /** Said under the review: the downtime, what is undone if a step fails. */
+  reviewNotes?: readonly string[];
   /** The flow only reads (a report): its success is not worded as "already in place". */
   readOnly?: boolean;
   /** A step that fails, is blocked or declined does not stop the flow: the next one runs (the doctor's findings stand alone). */
@@ -78,6 +86,20 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
     }
   }
 
+  const approved = new Set<string>();
+  if (opts.review && !opts.dryRun && !opts.yes && opts.prompter.interactive) {
+    const items = await collectReview(steps, ctx, { prompter: opts.prompter, signal: opts.signal, gathered, redact: redactAction });
+    const asked = items.filter((i) => !i.own);
+    if (asked.length) {
+      emit({ event: 'review', id: opts.flowId, steps: items });
+      const notes = [...(items.some((i) => i.own) ? [MESSAGES.reviewOwnConfirm] : []), ...(opts.reviewNotes ?? [])];
+      if (!(await opts.prompter.confirm({ message: MESSAGES.reviewQuestion(asked.length), details: reviewText(items, notes) }))) {
+        return finish(false, MESSAGES.declinedPlan, MESSAGES.runAgainWhenReady);
+      }
+      for (const i of asked) approved.add(i.id);
+    }
+  }
+
   let stopped: { message: string; hint?: string } | undefined;
   for (const step of steps) {
     if (opts.signal.aborted) {
@@ -86,7 +108,7 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
     }
     let end: StepEnd;
     for (;;) {
-      end = await runStep(step, ctx, opts, outcome, gathered.delete(step.id));
+      end = await runStep(step, ctx, opts, outcome, gathered.delete(step.id), approved.has(step.id));
       const status = outcome.statuses.get(step.id);
       if (!end.stop || end.cancelled || status !== 'failed' || !opts.onFailure) break;
       const failure = lastFailure.get(outcome);
@@ -109,7 +131,7 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
 const lastFailure = new WeakMap<FlowOutcome, StepFailure>();
 
 /** One step: check, then (confirmed) apply and verify, or verify what is already done; every state is announced as an event. */
-async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome, gathered = false): Promise<StepEnd> {
+async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome, gathered = false, approved = false): Promise<StepEnd> {
   const { emit } = opts;
   const sc = stepContext(step.id, opts);
   const set = (status: Parameters<FlowOutcome['statuses']['set']>[1]) => outcome.statuses.set(step.id, status);
@@ -138,7 +160,7 @@ async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: Flow
         set('planned');
         return { stop: false };
       }
-      if (check.confirm && !opts.yes) {
+      if (check.confirm && !opts.yes && !approved) {
         if (!opts.prompter.interactive) {
           throw new WizardError('NOT_A_TTY', `${step.title} needs your confirmation, but there is no terminal to ask on.`, {
             hint: 'Run it in a terminal, or pass --yes to apply without asking (use --dry-run first to see what would change).',

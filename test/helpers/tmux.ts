@@ -41,7 +41,7 @@ export function tmuxServer(tag: string): Tmux {
   return {
     start(argv, opts) {
       const name = `p${++n}`;
-      const env = { TERM: 'xterm-256color', NCURSES_NO_UTF8_ACS: '1', LANG: 'C.UTF-8', ...opts.env };
+      const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', ...opts.env };
       const quoted = argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
       const command = `node ${MAIN} ${quoted}${opts.stderrFile ? ` 2>${opts.stderrFile}` : ''}; echo EXIT=$?; sleep 600`;
       tmux('new-session', '-d', '-s', name, '-x', String(opts.cols), '-y', String(opts.rows), '-c', opts.cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), command);
