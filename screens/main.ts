@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The entry point: picks the screen (full-screen, plain, text, JSON), runs the command, and is the one place that exits.
 import { HELP, parseCommandLine, type ParsedArgs } from '../src/cli/args.js';
+import { COMMAND_HELP } from '../src/cli/help.js';
 import type { Ui } from '../src/core/ui.js';
 import { isReadOnly } from '../src/cli/read-only.js';
 import { toWizardError, WizardError } from '../src/core/errors.js';
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseCommandLine(argv);
     if (args.flags.help) {
-      process.stdout.write(HELP);
+      process.stdout.write(args.command === 'menu' ? HELP : COMMAND_HELP[args.command]);
       return exitCodeOf(true);
     }
     if (args.flags.version) {

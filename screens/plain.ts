@@ -8,6 +8,8 @@ import { formatReport } from '../src/maintain/report-text.js';
 
 export function plainSink(): (e: RunnerEvent) => void {
   const titles = new Map<string, string>();
+  /** Steps whose plan the review showed: not printed again when they run. */
+  const reviewed = new Set<string>();
   let lastProgress = 0;
   return (e) => {
     switch (e.event) {
@@ -18,8 +20,11 @@ export function plainSink(): (e: RunnerEvent) => void {
       case 'step-start':
         p.log.step(`${e.title}\n${e.why}`);
         break;
+      case 'review':
+        for (const s of e.steps) if (!s.own) reviewed.add(s.id);
+        break;
       case 'plan':
-        p.note(formatPlan(e.actions), 'What this step will do');
+        if (!reviewed.has(e.id)) p.note(formatPlan(e.actions), 'What this step will do');
         break;
       case 'log':
         (e.level === 'error' ? p.log.error : e.level === 'warn' ? p.log.warn : p.log.info)(e.message);

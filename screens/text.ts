@@ -42,6 +42,7 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
         w(`   ${e.title}\n${formatReport(e).replace(/^/gm, '   | ')}`);
         break;
       case 'check':
+      case 'review':
         break;
     }
   };

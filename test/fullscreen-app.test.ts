@@ -9,7 +9,7 @@ import type { Detection } from '../src/status/detect.js';
 import { runApp, wantsFullscreen, type CommandRunner } from '../screens/fullscreen/app.js';
 import { MenuView } from '../screens/fullscreen/menu-view.js';
 import { closeScreen } from '../screens/fullscreen/terminal.js';
-import { fakeTerminal, flat, KEYS, STEPS, withScreen, type FakeTerminal } from './fullscreen-harness.js';
+import { fakeTerminal, flat, KEYS, settle, STEPS, withScreen, type FakeTerminal } from './fullscreen-harness.js';
 
 const DETECTED: Detection = {
   config: { paths: ['/etc/matrix-synapse/homeserver.yaml'], databaseFile: '/etc/matrix-synapse/homeserver.yaml', warnings: [] },
@@ -19,7 +19,7 @@ const DETECTED: Detection = {
   cutover: { phase: 'downtime', journal: '/etc/matrix-synapse/.synapse-pg/cutover.json' },
 };
 
-test('the menu lists the six tasks, shows what it detected, and puts the sensible choice first', async () => {
+test('the menu lists the six tasks in a fixed order with their letters, shows what it detected, and starts on the sensible choice', async () => {
   const t = fakeTerminal(100, 30);
   const { screen, theme, router, abort } = withScreen(t);
   try {
@@ -28,15 +28,18 @@ test('the menu lists the six tasks, shows what it detected, and puts the sensibl
     for (const item of ['First-time setup', 'Cutover from SQLite', 'Troubleshooting', 'Maintenance', 'Status', 'Sandbox']) assert.match(text, new RegExp(item));
     menu.setDetection(DETECTED);
     text = await t.screenText();
-    assert.match(text, /1\. Cutover from SQLite\s+\(suggested\)/);
-    assert.match(text, /2\. First-time setup/);
+    assert.match(text, /\[s\] First-time setup *│[^\n]*\n│ \[c\] Cutover from SQLite\s+\(suggested\)/);
+    assert.match(text, /\[d\] Troubleshooting/);
     assert.match(text, /SQLite \/var\/lib\/matrix-synapse\/homeserver\.db/);
     assert.match(text, /Synapse\s+running \(pid 42/);
     assert.match(text, /PostgreSQL reachable at localhost:5432/);
     assert.match(text, /unfinished, phase downtime/);
     const choice = menu.choose(router, abort.signal);
-    await t.press(KEYS.down, KEYS.down, KEYS.enter);
+    await t.press(KEYS.down, KEYS.enter); // the cursor starts on the suggested item
     assert.equal(await choice, 'doctor');
+    const byLetter = menu.choose(router, abort.signal);
+    await t.press('m');
+    assert.equal(await byLetter, 'maintain', 'a letter starts its task at once');
     menu.destroy();
   } finally {
     closeScreen(screen);
@@ -61,7 +64,7 @@ test('a menu item whose command is not implemented says so plainly, and q quits 
   try {
     const app = await startApp(t, [], {});
     await t.screenText();
-    await t.press('4', KEYS.enter);
+    await t.press('m');
     const text = await t.screenText();
     assert.match(flat(text), /"maintain" is not available in this version yet: nothing was run and nothing was changed\./);
     await t.press(KEYS.enter);
@@ -97,10 +100,11 @@ test('a failed flow offers retry (the flow runs again) and quit; Ctrl-C pauses, 
     };
     const app = await startApp(t, ['setup'], { setup });
     let text = await t.screenText();
-    assert.match(flat(text), /Stopped: Find the Synapse config: Cannot read it\./);
-    assert.match(flat(text), /What to do: Run as root\./);
-    assert.match(text, /1\. Retry/);
-    await t.press(KEYS.enter);
+    assert.match(flat(text), /x failed Cannot read it\. What to do: Run as root\./);
+    assert.match(flat(text), /Stopped at "Find the Synapse config": its error and what to do are in the step above\./);
+    assert.equal(flat(text).match(/Cannot read it/g)?.length, 1, 'the error is shown once');
+    assert.match(text, /r: run again/);
+    await t.press('r');
     text = await t.screenText();
     assert.equal(runs, 2);
     assert.match(text, /checking\s+Find the Synapse config/);
@@ -132,19 +136,22 @@ test('commands without steps (status) show their report full width; sandbox asks
     };
     const app = await startApp(t, [], { status, sandbox });
     await t.screenText();
-    await t.press('5', KEYS.enter);
+    await t.press('t');
     let text = await t.screenText();
     assert.match(text, /^│Synapse: not running \(no pid file\)/m, 'the report starts at the left edge: no empty step list');
     assert.match(flat(text), /Done: No cutover recorded\./);
-    await t.press(KEYS.enter); // back to the menu
-    await t.press('6', KEYS.enter);
+    await t.press('\x1b'); // Esc: back to the menu
+    await settle(60);
+    await t.press('p');
     text = await t.screenText();
     assert.match(text, /Sandbox: what do you want to do\?/);
     assert.match(text, /Show the practice homeserver/);
     await t.press('2', KEYS.enter);
     assert.match(flat(await t.screenText()), /Done: sandbox up done/);
     assert.deepEqual(seen, [['up']]);
-    await t.press('2', KEYS.enter); // quit
+    await t.press('q'); // a flow started from the menu goes back to it
+    assert.match(await t.screenText(), /What do you want to do\?/);
+    await t.press('q'); // and the menu quits
     assert.equal(await app.code, 0);
   } finally {
     t.dispose();
@@ -174,21 +181,21 @@ test('after a failure, Diagnose runs the doctor on the error and shows cause, ev
     };
     const app = await startApp(t, [], { setup, doctor });
     await t.screenText();
-    await t.press(KEYS.enter); // First-time setup (suggested or first)
+    await t.press('s'); // First-time setup
     let text = flat(await t.screenText());
-    assert.match(text, /1\. Retry .* 2\. Diagnose this failure \(troubleshooting checks\)/);
-    await t.press('2', KEYS.enter);
+    assert.match(text, /r: run again d: diagnose this failure/);
+    await t.press('d');
     text = flat(await t.screenText());
     assert.deepEqual(errors, ['Create the database role: password authentication failed for user "synapse_user"']);
     assert.match(text, /Cause: The password in homeserver\.yaml is not the role password\./);
     assert.match(text, /Evidence: FATAL: password authentication failed/);
     assert.match(text, /Fix: Run synapse-pg setup --set-password\./);
-    assert.match(text, /Back to First-time setup: run it again/);
-    await t.press('2', KEYS.enter); // 1 is Retry (the doctor), 2 is back to setup
+    assert.match(text, /b: back to First-time setup/);
+    await t.press('b');
     text = flat(await t.screenText());
     assert.equal(setupRuns, 2);
     assert.match(text, /Done: All steps verified\./);
-    await t.press('2', KEYS.enter); // quit
+    await t.press('q', 'q'); // back to the menu, then quit
     assert.equal(await app.code, 0);
   } finally {
     t.dispose();

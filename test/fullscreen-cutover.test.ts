@@ -65,8 +65,8 @@ test('the whole cutover of the practice homeserver from the menu: Ctrl-C before 
     start();
     let screen = await waitFor(/Database\s+SQLite/);
     assert.match(screen, /Synapse\s+running/);
-    assert.match(screen, /2\. Cutover from SQLite/);
-    tmux('send-keys', '-t', 'cut', '2', 'Enter');
+    assert.match(screen, /\[c\] Cutover from SQLite/);
+    tmux('send-keys', '-t', 'cut', 'c');
 
     // phase 1 (Synapse keeps running); at the confirm that would stop Synapse, pause with Ctrl-C instead
     let confirms = await answerConfirms(/Stop Synapse now\?/);
@@ -86,7 +86,7 @@ test('the whole cutover of the practice homeserver from the menu: Ctrl-C before 
     // resume: the menu sees the unfinished cutover and suggests it first
     start(join(cwd, 'stderr.txt'));
     screen = await waitFor(/Cutover\s+unfinished, phase phase1/);
-    assert.match(screen, /1\. Cutover from SQLite\s+\(suggested\)/);
+    assert.match(screen, /\[c\] Cutover from SQLite\s+\(suggested\)/);
     tmux('send-keys', '-t', 'cut', 'Enter');
     confirms += await answerConfirms();
     screen = capture();
@@ -94,7 +94,7 @@ test('the whole cutover of the practice homeserver from the menu: Ctrl-C before 
     assert.ok(confirms >= 3, `several confirms were answered (${confirms})`);
     assert.doesNotMatch(screen, /x failed/);
 
-    tmux('send-keys', '-t', 'cut', '1', 'Enter'); // back to the menu: detection now sees PostgreSQL
+    tmux('send-keys', '-t', 'cut', 'Escape'); // back to the menu: detection now sees PostgreSQL
     screen = await waitFor(/Database\s+PostgreSQL/);
     assert.match(screen, /Synapse\s+running/);
     tmux('send-keys', '-t', 'cut', 'q');

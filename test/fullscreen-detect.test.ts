@@ -40,7 +40,7 @@ test('a SQLite config: files, database, pid file alive, PostgreSQL from PGHOST/P
   }
 });
 
-test('an unfinished cutover in the journal puts Cutover first; PostgreSQL from the config; a dead pid is not running', async () => {
+test('an unfinished cutover in the journal suggests Cutover; PostgreSQL from the config; a dead pid is not running', async () => {
   const d = dir();
   mkdirSync(join(d, '.synapse-pg'));
   writeFileSync(join(d, '.synapse-pg', 'cutover.json'), JSON.stringify({ version: 1, startedAt: '2026-11-22T06:00:00Z', phase: 'downtime', steps: {} }));
@@ -52,8 +52,10 @@ test('an unfinished cutover in the journal puts Cutover first; PostgreSQL from t
   assert.equal(r.postgres.reachable, false);
   assert.equal(r.postgres.evidence, 'no server is listening');
   assert.deepEqual(r.cutover, { phase: 'downtime', journal: join(d, '.synapse-pg', 'cutover.json') });
-  assert.deepEqual(menuItems(r).map((i) => i.command), ['cutover', 'setup', 'doctor', 'maintain', 'status', 'sandbox']);
-  assert.match(menuItems(r)[0]!.suggested!, /phase downtime/);
+  assert.deepEqual(menuItems(r).map((i) => i.command), ['setup', 'cutover', 'doctor', 'maintain', 'status', 'sandbox'], 'the order never changes');
+  assert.deepEqual(menuItems(r).map((i) => i.key), ['s', 'c', 'd', 'm', 't', 'p']);
+  assert.match(menuItems(r).find((i) => i.suggested)!.suggested!, /phase downtime/);
+  assert.equal(menuItems(r).find((i) => i.suggested)!.command, 'cutover');
 });
 
 test('a broken config, no config at all, and a finished journal never throw', async () => {

@@ -136,7 +136,7 @@ test('a confirm comes before applying: "applying" is announced only after yes; n
   assert.equal(declined.r.ok, false);
   assert.ok(!declined.trace.includes('step-apply:b'));
   assert.deepEqual(declined.trace.filter((t) => t.startsWith('step:')), ['step:b:skipped']);
-  assert.match(declined.r.message, /you declined "Put b in place"/);
+  assert.match(declined.r.message, /You declined "Put b in place"/);
   assert.ok(!sys.facts.has('c'));
 });
 
@@ -195,4 +195,32 @@ test('Ctrl-C before a step stops cleanly; summarize still runs', async () => {
   assert.equal(r.ok, false);
   assert.equal(summarized, true);
   assert.deepEqual(sys.applied, []);
+});
+
+test('one plan, one confirmation: the review lists every change and is asked once; a step with ownConfirm still asks; no changes nothing', async () => {
+  const own = { ...fact('stop', { confirm: true }), ownConfirm: true };
+  const steps = () => [fact('a', { confirm: true }), fact('b'), fact('c', { confirm: true }), own, fact('d', { confirm: true })];
+  const sys = fresh('b');
+  const yes = answering([true, true]);
+  const ok = await run(steps(), sys, { yes: false, prompter: yes, review: true, reviewNotes: ['Nothing is undone.'] });
+  assert.equal(ok.r.ok, true, ok.r.message);
+  assert.deepEqual(yes.asked, ['Apply this plan? 3 step(s) will change the system, in this order, each verified before the next.', 'Create stop?']);
+  const review = ok.events.find((e) => e.event === 'review');
+  assert.ok(review && review.event === 'review');
+  assert.deepEqual(review.steps.map((s) => [s.id, s.own]), [['a', false], ['c', false], ['stop', true], ['d', false]]);
+  assert.deepEqual(sys.applied, ['a', 'c', 'stop', 'd']);
+
+  const no = answering([false]);
+  const none = fresh();
+  const declined = await run(steps(), none, { yes: false, prompter: no, review: true });
+  assert.equal(declined.r.ok, false);
+  assert.equal(declined.r.message, 'You declined the plan; nothing was changed.');
+  assert.deepEqual(none.applied, []);
+  assert.equal(no.asked.length, 1);
+
+  const unasked = answering([]);
+  const withYes = await run(steps(), fresh(), { yes: true, prompter: unasked, review: true });
+  assert.equal(withYes.r.ok, true);
+  assert.deepEqual(unasked.asked, [], '--yes skips the review and the own confirmation');
+  assert.ok(!withYes.events.some((e) => e.event === 'review'));
 });

@@ -27,7 +27,8 @@ type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 
 /** Runs one modal dialog: keys go to `onKey` until it settles; Ctrl-C/abort rejects with CANCELLED. */
 function modal<T>(host: DialogHost, box: blessed.Widgets.BoxElement, onKey: (ch: string | undefined, key: Key, s: Settle<T>) => void, state: { asking: number }): Promise<T> {
-  if (host.signal.aborted) {
+  const signal = host.signal;
+  if (signal.aborted) {
     box.destroy();
     return Promise.reject(cancelled());
   }
@@ -36,14 +37,14 @@ function modal<T>(host: DialogHost, box: blessed.Widgets.BoxElement, onKey: (ch:
     let pop = () => {};
     const finish = () => {
       pop();
-      host.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       box.destroy();
       state.asking--;
       host.screen.render();
     };
     const s: Settle<T> = { resolve: (v) => (finish(), resolve(v)), reject: (e) => (finish(), reject(e)) };
     const onAbort = () => s.reject(cancelled());
-    host.signal.addEventListener('abort', onAbort);
+    signal.addEventListener('abort', onAbort);
     pop = host.router.push((ch, key) => onKey(ch, key, s));
     box.focus();
     host.screen.render();
@@ -73,6 +74,13 @@ function helpLine(host: DialogHost, parent: blessed.Widgets.BoxElement, text: st
   blessed.box({ parent, bottom: 0, left: 1, right: 1, height: 1, tags: true, content: host.theme.fg('gray', text) });
 }
 
+/** Every key of the screen below, in a box; any key closes it. */
+export function showKeys(host: DialogHost, lines: string[]): Promise<void> {
+  const box = frame(host, 'Keys (any key closes)', Math.min(lines.length + 2, (host.screen.height as number) - 2));
+  box.setContent(lines.map((l) => ` ${esc(l)}`).join('\n'));
+  return modal<void>(host, box, (_ch, _key, s) => s.resolve(), { asking: 0 }).catch(() => undefined);
+}
+
 export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
   const state = { asking: 0 };
   const { theme: t } = host;
@@ -99,12 +107,12 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         buttons.setContent(`${b('Yes, do it (y)', yes)}   ${b('No, stop here (n)', !yes)}`);
       };
       draw();
-      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   q/Ctrl-C: pause safely');
+      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   Esc/q: pause safely, go back');
       return modal<boolean>(host, box, (ch, key, s) => {
         const page = Math.max(1, (body.height as number) - 1);
         if (ch === 'y' || ch === 'Y') return answer(true, s);
         if (ch === 'n' || ch === 'N') return answer(false, s);
-        if (ch === 'q') return host.pause();
+        if (ch === 'q' || key.name === 'escape') return host.pause();
         if (key.name === 'enter' || key.name === 'return') return answer(yes, s);
         if (key.name === 'left' || key.name === 'right' || key.name === 'tab') {
           yes = !yes;
@@ -150,10 +158,10 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
           return n === i ? `{inverse}${esc(line)}{/inverse}` : esc(line);
         }).join('\n'));
       draw();
-      helpLine(host, box, 'Up/Down or 1-9: choose   Enter: select   q/Ctrl-C: pause safely');
+      helpLine(host, box, 'Up/Down or 1-9: choose   Enter: select   Esc/q: go back');
       return modal<T>(host, box, (ch, key, s) => {
         if (key.name === 'enter' || key.name === 'return') return s.resolve(q.options[i]!.value);
-        if (ch === 'q') return host.pause();
+        if (ch === 'q' || key.name === 'escape') return host.pause();
         if (key.name === 'up' || ch === 'k') i = (i + q.options.length - 1) % q.options.length;
         else if (key.name === 'down' || ch === 'j') i = (i + 1) % q.options.length;
         else if (ch && /^[1-9]$/.test(ch) && Number(ch) <= q.options.length) i = Number(ch) - 1;
@@ -178,7 +186,7 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
       error.setContent(problem ? t.fg('red', problem) : touched && q.validate ? t.fg('green', 'ok') : '');
     };
     draw();
-    helpLine(host, box, `Type${masked ? ' (hidden)' : ''}   Backspace: erase   Ctrl-U: clear   Enter: accept   Ctrl-C: pause`);
+    helpLine(host, box, `Type${masked ? ' (hidden)' : ''}   Backspace: erase   Ctrl-U: clear   Enter: accept   Esc: go back`);
     return modal<string>(host, box, (ch, key, s) => {
       if (key.name === 'enter' || key.name === 'return') {
         touched = true;

@@ -11,6 +11,11 @@ function leftWidth(screenWidth: number): number {
   return Math.max(40, Math.min(56, Math.floor(screenWidth * 0.4)));
 }
 const MAX_LOG = 500;
+
+/** The length of tagged text as shown (blessed tags removed). */
+function blessedLength(text: string): number {
+  return text.replace(/\{[^{}]*\}/g, '').length;
+}
 const DRAW_MS = 40;
 
 export class FlowView {
@@ -28,6 +33,11 @@ export class FlowView {
   private readonly detail: blessed.Widgets.BoxElement;
   private readonly bars: blessed.Widgets.BoxElement;
   private readonly help: blessed.Widgets.BoxElement;
+  /** Shown once the flow has ended: how it ended and the keys to go on; the steps stay browsable above it. */
+  private readonly end: blessed.Widgets.BoxElement;
+  private endLines: string[] = [];
+  private endKeys = '';
+  private ended?: number;
   private readonly timer: NodeJS.Timeout;
   private readonly onResize = () => this.draw();
   done?: { ok: boolean; message: string; hint?: string };
@@ -35,6 +45,9 @@ export class FlowView {
   /** Log lines that belong to no step (a command without steps, or before the flow starts). */
   private general: string[] = [];
   private reserved = 0;
+  private label = '';
+  /** The detail pane holds more than it shows (its label says which lines; the help bar says PgUp/PgDn). */
+  private scrolls = false;
   private leftCols = 40;
   /** The detail pane follows its end (live log) until the admin scrolls up. */
   private pinned = true;
@@ -51,6 +64,7 @@ export class FlowView {
     });
     this.bars = blessed.box({ parent: screen, left: 40, right: 0, bottom: 1, height: 3, border, label: ' Progress ', tags: true, wrap: false, hidden: true, style: { border: t.border } });
     this.help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true });
+    this.end = blessed.box({ parent: screen, bottom: 1, left: 0, right: 0, height: 3, border, label: ' Result ', tags: true, hidden: true, style: { border: t.border } });
     this.timer = setInterval(() => this.drawHeader(true), 1000);
     this.timer.unref();
     screen.on('resize', this.onResize);
@@ -61,7 +75,7 @@ export class FlowView {
     clearInterval(this.timer);
     clearTimeout(this.pendingDraw);
     this.screen.removeListener('resize', this.onResize);
-    for (const w of [this.header, this.list, this.detail, this.bars, this.help]) w.destroy();
+    for (const w of [this.header, this.list, this.detail, this.bars, this.help, this.end]) w.destroy();
   }
 
   /** Renders one runner event; holds no step logic, only what the event says. */
@@ -72,6 +86,7 @@ export class FlowView {
         this.title = e.title;
         this.dryRun = e.dryRun;
         this.started = Date.now();
+        this.ended = undefined;
         this.done = undefined;
         this.current = this.viewed = undefined;
         this.progress.clear();
@@ -85,6 +100,9 @@ export class FlowView {
         break;
       case 'plan':
         this.set(e.id, { plan: e.actions });
+        break;
+      case 'review':
+        for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
         break;
       case 'step-apply':
         this.set(e.id, { status: 'applying' });
@@ -119,6 +137,7 @@ export class FlowView {
       }
       case 'done':
         this.done = { ok: e.ok, message: e.message, hint: e.hint };
+        this.ended ??= Date.now();
         break;
     }
     // a port can send hundreds of progress and log lines a second: draw those at most every DRAW_MS
@@ -141,6 +160,32 @@ export class FlowView {
     this.draw();
   }
 
+  /** The flow has ended: `lines` (tagged text) say how, `keys` what can be done next; the steps stay browsable. */
+  showEnd(lines: string[], keys: string): void {
+    this.ended ??= Date.now();
+    this.endLines = lines;
+    this.endKeys = keys;
+    this.notice = '';
+    this.end.show();
+    this.draw();
+  }
+
+  /** Whether a step failed (not paused, not declined): only then is a diagnosis worth offering. */
+  get failed(): boolean {
+    return this.steps.some((s) => s.status === 'failed');
+  }
+
+  /** Whether any step reached a result (a flow that stopped before any did failed on its way in). */
+  get anyResult(): boolean {
+    return this.steps.some((s) => s.result);
+  }
+
+  /** The step that failed and its message, if one did. */
+  get failedStep(): { title: string; message: string } | undefined {
+    const s = this.steps.find((x) => x.status === 'failed' && x.result);
+    return s && { title: s.title, message: s.result!.message };
+  }
+
   setNotice(text: string): void {
     this.notice = text;
     this.draw();
@@ -157,11 +202,14 @@ export class FlowView {
     if ((key.name === 'up' || ch === 'k') && i > 0) view(this.steps[i - 1]!.id);
     else if ((key.name === 'down' || ch === 'j') && i < this.steps.length - 1) view(this.steps[i + 1]!.id);
     else if (ch === 'f') this.follow = this.pinned = true;
-    else if (key.name === 'pageup') return void ((this.pinned = false), this.detail.scroll(-page), this.screen.render());
-    else if (key.name === 'pagedown' || ch === ' ') {
-      this.detail.scroll(page);
+    else if (key.name === 'pageup' || key.name === 'home') {
+      this.pinned = false;
+      this.detail.scroll(key.name === 'home' ? -this.detail.getScrollHeight() : -page);
+      return void (this.drawScrollLabel(), this.screen.render());
+    } else if (key.name === 'pagedown' || ch === ' ' || key.name === 'end') {
+      this.detail.scroll(key.name === 'end' ? this.detail.getScrollHeight() : page);
       this.pinned = this.detail.getScrollPerc() >= 100;
-      return void this.screen.render();
+      return void (this.drawScrollLabel(), this.screen.render());
     }
     else return;
     this.draw();
@@ -180,11 +228,13 @@ export class FlowView {
   private draw(): void {
     clearTimeout(this.pendingDraw);
     this.pendingDraw = undefined;
+    this.drawEnd();
     if (this.follow) this.viewed = this.current;
     this.drawHeader(false);
     const stepless = !this.steps.length && (this.general.length > 0 || !!this.done);
     const left = stepless ? 0 : leftWidth(this.screen.width as number);
     this.list.width = left || 40;
+    this.list.bottom = 1 + this.reserved;
     if (stepless !== this.list.hidden) this.list.toggle();
     this.detail.left = this.bars.left = this.leftCols = left;
     const width = (left || 40) - 2 - STATUS_WIDTH;
@@ -196,12 +246,14 @@ export class FlowView {
     const at = this.steps.findIndex((x) => x.id === this.viewed);
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
-    this.detail.setLabel(` ${s ? s.title : this.title || 'Starting'} `);
-    const done = s && s.id === this.current ? this.done : undefined;
+    this.label = s ? s.title : this.title || 'Starting';
+    const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
     this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
     if (this.pinned) this.detail.setScrollPerc(100);
+    this.drawScrollLabel();
     this.drawBars();
-    const help = this.done ? '' : 'Up/Down: view a step   f: follow   PgUp/PgDn: scroll   q/Ctrl-C: pause safely';
+    const more = this.scrolls ? 'PgUp/PgDn/Home/End: more of this step   ' : '';
+    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: view a step   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q/Ctrl-C: pause safely`;
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
     this.screen.render();
   }
@@ -210,14 +262,36 @@ export class FlowView {
     const { width, height } = this.screen;
     const small = (width as number) < MIN_COLUMNS || (height as number) < MIN_ROWS ? this.t.fg('red', `  window ${width}x${height} is below ${MIN_COLUMNS}x${MIN_ROWS}: enlarge it`) : '';
     const state = this.done ? (this.done.ok ? this.t.fg('green', 'finished') : this.t.fg('red', 'stopped')) : 'running';
-    this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  elapsed ${clock(Date.now() - this.started)}${small}`);
+    const took = this.ended === undefined ? `elapsed ${clock(Date.now() - this.started)}` : `took ${clock(this.ended - this.started)}`;
+    this.header.setContent(` ${this.t.bold(this.title || 'synapse-pg')}${this.dryRun ? this.t.fg('yellow', '  (dry run: nothing will be changed)') : ''}  ${state}  ${took}${small}`);
     this.drawBars();
     if (render) this.screen.render();
   }
 
+  /** The detail pane's title, and where its text is when it is longer than the pane: "lines 1-20 of 57, PgUp/PgDn". */
+  private drawScrollLabel(): void {
+    const inner = (this.detail.height as number) - 2;
+    const total = this.detail.getScrollHeight();
+    const top = (this.detail as unknown as { childBase: number }).childBase ?? 0;
+    this.scrolls = total > inner;
+    const where = this.scrolls ? ` [lines ${top + 1}-${Math.min(total, top + inner)} of ${total}]` : '';
+    const room = Math.max(0, (this.detail.width as number) - 4 - where.length);
+    this.detail.setLabel(` ${room >= 8 ? this.t.cut(this.label, room) : ''}${where} `);
+  }
+
+  private drawEnd(): void {
+    if (this.end.hidden) return;
+    const inner = Math.max(20, (this.screen.width as number) - 4);
+    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
+    const height = Math.min(rows + 2, Math.max(3, Math.floor((this.screen.height as number) / 2)));
+    this.end.height = height;
+    this.end.setContent([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'));
+    this.reserved = height;
+  }
+
   private generalText(): string {
     const out = [...this.general];
-    if (this.done) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
+    if (this.done && this.end.hidden) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
     else if (this.steps.length) out.push(this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
     return out.join('\n');
   }

@@ -4,21 +4,23 @@ import { recommend } from '../../src/status/detect.js';
 
 export interface MenuItem {
   command: MenuCommand;
+  /** Its shortcut: the same letter whatever was detected. */
+  key: string;
   label: string;
   description: string;
   suggested?: string;
 }
 
 const ITEMS: MenuItem[] = [
-  { command: 'setup', label: 'First-time setup', description: 'Create the PostgreSQL role and database Synapse needs, allow its login in pg_hba.conf, and write the database: section.' },
-  { command: 'cutover', label: 'Cutover from SQLite', description: 'Port the SQLite database with synapse_port_db and switch Synapse over, with a short, estimated downtime.' },
-  { command: 'doctor', label: 'Troubleshooting', description: 'Diagnose known failures (login refused, wrong locale, stuck port) and fix them.' },
-  { command: 'maintain', label: 'Maintenance', description: 'Size report, backup, vacuum, purge old history, compress state.' },
-  { command: 'status', label: 'Status', description: 'Where things stand: config, database, Synapse, an unfinished cutover.' },
-  { command: 'sandbox', label: 'Sandbox', description: 'A practice homeserver to rehearse the cutover on (root, Debian).' },
+  { command: 'setup', key: 's', label: 'First-time setup', description: 'Create the PostgreSQL role and database Synapse needs, allow its login in pg_hba.conf, and write the database: section.' },
+  { command: 'cutover', key: 'c', label: 'Cutover from SQLite', description: 'Port the SQLite database with synapse_port_db and switch Synapse over, with a short, estimated downtime.' },
+  { command: 'doctor', key: 'd', label: 'Troubleshooting', description: 'Diagnose known failures (login refused, wrong locale, stuck port) and fix them.' },
+  { command: 'maintain', key: 'm', label: 'Maintenance', description: 'Size report, backup, vacuum, purge old history, compress state.' },
+  { command: 'status', key: 't', label: 'Status', description: 'Where things stand: config, database, Synapse, an unfinished cutover.' },
+  { command: 'sandbox', key: 'p', label: 'Sandbox', description: 'A practice homeserver to rehearse the cutover on (root, Debian).' },
 ];
 
-/** Commands that take an action word; the menu asks for it. */
+/** Commands that take an action word; the menu asks for it (maintain's tasks come from src/maintain/flows.ts). */
 export const SUBCOMMANDS: Partial<Record<MenuCommand, { value: string; label: string; hint?: string }[]>> = {
   sandbox: [
     { value: 'status', label: 'Show the practice homeserver' },
@@ -31,12 +33,10 @@ export function itemLabel(command: MenuCommand): string {
   return ITEMS.find((i) => i.command === command)?.label ?? command;
 }
 
-/** The items with the sensible choice first and marked. */
+/** The items, always in the same order (so their places and letters never change), the sensible choice marked. */
 export function menuItems(d: Detection | undefined): MenuItem[] {
-  if (!d) return ITEMS.map((i) => ({ ...i }));
-  const r = recommend(d);
-  const first = ITEMS.find((i) => i.command === r.command)!;
-  return [{ ...first, suggested: r.reason }, ...ITEMS.filter((i) => i !== first).map((i) => ({ ...i }))];
+  const r = d && recommend(d);
+  return ITEMS.map((i) => (i.command === r?.command ? { ...i, suggested: r.reason } : { ...i }));
 }
 
 export type Tone = 'good' | 'bad' | 'warn' | 'plain';

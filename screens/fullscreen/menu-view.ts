@@ -5,7 +5,12 @@ import type { Key, KeyRouter } from './keys.js';
 import { detectionLines, menuItems, type MenuItem, type Tone } from './menu-model.js';
 import { esc, type Theme } from './theme.js';
 
-export type MenuChoice = MenuCommand | 'quit';
+/** 'config': the admin wants to enter a config path; 'keys': show every key. */
+export type MenuChoice = MenuCommand | 'quit' | 'config' | 'keys';
+
+export const MENU_KEYS = 'Up/Down: choose   Enter or its letter: start   o: config file   ?: keys   q: quit';
+
+const LIST_WIDTH = 44;
 
 export class MenuView {
   private items: MenuItem[] = menuItems(undefined);
@@ -24,9 +29,9 @@ export class MenuView {
     const style = { border: t.border };
     this.header = blessed.box({ parent: screen, top: 0, left: 0, right: 0, height: 1, tags: true });
     this.found = blessed.box({ parent: screen, top: 1, left: 0, right: 0, height: 7, border, label: ' Found on this machine ', tags: true, style });
-    this.list = blessed.box({ parent: screen, top: 8, left: 0, width: 44, bottom: 1, border, label: ' What do you want to do? ', tags: true, style });
-    this.about = blessed.box({ parent: screen, top: 8, left: 44, right: 0, bottom: 1, border, label: ' About ', tags: true, style });
-    const help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true, content: t.fg('gray', 'Up/Down or 1-6: choose   Enter: start   q: quit') });
+    this.list = blessed.box({ parent: screen, top: 8, left: 0, width: LIST_WIDTH, bottom: 1, border, label: ' What do you want to do? ', tags: true, style });
+    this.about = blessed.box({ parent: screen, top: 8, left: LIST_WIDTH, right: 0, bottom: 1, border, label: ' About ', tags: true, style });
+    const help = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, tags: true, content: t.fg('gray', MENU_KEYS) });
     this.widgets = [this.header, this.found, this.list, this.about, help];
     screen.on('resize', this.onResize);
     this.draw();
@@ -36,7 +41,7 @@ export class MenuView {
     const keep = this.items[this.index]?.command;
     this.detection = d;
     this.items = menuItems(d);
-    this.index = this.moved ? Math.max(0, this.items.findIndex((i) => i.command === keep)) : 0;
+    this.index = Math.max(0, this.moved ? this.items.findIndex((i) => i.command === keep) : this.items.findIndex((i) => i.suggested));
     this.draw();
   }
 
@@ -65,10 +70,13 @@ export class MenuView {
 
   private key(ch: string | undefined, key: Key): MenuChoice | undefined {
     if (ch === 'q' || key.name === 'escape') return 'quit';
+    if (ch === '?') return 'keys';
+    if (ch === 'o') return 'config';
     if (key.name === 'enter' || key.name === 'return') return this.items[this.index]!.command;
+    const byLetter = this.items.find((i) => i.key === ch);
+    if (byLetter) return byLetter.command;
     if (key.name === 'up' || ch === 'k') this.index = (this.index + this.items.length - 1) % this.items.length;
     else if (key.name === 'down' || ch === 'j') this.index = (this.index + 1) % this.items.length;
-    else if (ch && /^[1-6]$/.test(ch)) this.index = Number(ch) - 1;
     else return undefined;
     this.moved = true;
     this.draw();
@@ -83,9 +91,12 @@ export class MenuView {
     this.found.setContent(this.detection
       ? detectionLines(this.detection).map(([label, text, k]) => ` ${t.bold(label.padEnd(11))}${tone(k, t.cut(text, width))}`).join('\n')
       : t.fg('gray', ' Looking at the config, Synapse and PostgreSQL...'));
+    const listWidth = Math.min(LIST_WIDTH, Math.floor((this.screen.width as number) * 0.45));
+    this.list.width = listWidth;
+    this.about.left = listWidth;
     this.list.setContent(this.items.map((item, n) => {
-      const line = ` ${n + 1}. ${item.label}${item.suggested ? '  (suggested)' : ''}`;
-      return n === this.index ? `{inverse}${esc(line.padEnd(41))}{/inverse}` : esc(line);
+      const line = t.cut(` [${item.key}] ${item.label}${item.suggested ? '  (suggested)' : ''}`, listWidth - 2);
+      return n === this.index ? `{inverse}${esc(line.padEnd(listWidth - 2))}{/inverse}` : esc(line);
     }).join('\n'));
     const item = this.items[this.index]!;
     this.about.setContent(`${t.bold(item.label)}\n\n${esc(item.description)}${item.suggested ? `\n\n${t.fg('cyan', `Suggested: ${item.suggested}.`)}` : ''}`);

@@ -68,3 +68,11 @@ export function reportLines(t: Theme, e: Extract<RunnerEvent, { event: 'report' 
   });
   return [...formatFigures(e.figures).map(esc), ...(bars.length ? ['', ...bars] : [])];
 }
+
+/** How a flow ended, for the panel under its steps: once, without repeating the failed step's error shown above it. */
+export function resultLines(t: Theme, r: { ok: boolean; message: string; hint?: string }, failed: { title: string; message: string } | undefined, paused: boolean): string[] {
+  if (r.ok) return [t.fg('green', `Done: ${r.message}`), ...(r.hint ? [`${t.bold('Next:')} ${esc(r.hint)}`] : [])];
+  if (paused) return [t.fg('yellow', `Paused: ${r.message}`), ...(r.hint ? [`${t.bold('What to do:')} ${esc(r.hint)}`] : [])];
+  if (failed && r.message.includes(failed.message)) return [t.fg('red', `Stopped at "${failed.title}": its error and what to do are in the step above.`)];
+  return [t.fg('red', /^Stopped\b/.test(r.message) ? r.message : `Stopped: ${r.message}`), ...(r.hint ? [`${t.bold('What to do:')} ${esc(r.hint)}`] : [])];
+}

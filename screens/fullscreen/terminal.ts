@@ -27,13 +27,18 @@ export function fullscreenRefusal(s: TerminalStreams): string | undefined {
 export function openScreen(s: TerminalStreams, env: NodeJS.ProcessEnv = process.env): blessed.Widgets.Screen {
   const saved = { error: console.error, log: console.log, warn: console.warn };
   console.error = console.log = console.warn = () => {};
+  // A UTF-8 terminal draws the box lines itself: blessed's line-drawing charset (smacs) shows as "lqqk" under tmux-256color
+  // and screen when its terminfo copy lacks U8; NCURSES_NO_UTF8_ACS is ncurses' own switch for this, read by blessed's tput.
+  const acs = process.env.NCURSES_NO_UTF8_ACS;
+  if (acs === undefined && /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '')) process.env.NCURSES_NO_UTF8_ACS = '1';
   try {
     const terminal = usableTerm(env.TERM);
     return blessed.screen({
       input: s.input as never,
       output: s.output as never,
       terminal,
-      smartCSR: true,
+      // smartCSR's scroll-region redraws left stale cells beside dialogs in tmux
+      smartCSR: false,
       warnings: false,
       autoPadding: true,
       fullUnicode: false,
@@ -43,6 +48,7 @@ export function openScreen(s: TerminalStreams, env: NodeJS.ProcessEnv = process.
     });
   } finally {
     Object.assign(console, saved);
+    if (acs === undefined) delete process.env.NCURSES_NO_UTF8_ACS;
   }
 }
 

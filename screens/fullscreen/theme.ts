@@ -1,4 +1,5 @@
 // Colours and words of the full-screen app. NO_COLOR turns every colour off; meaning never rests on colour alone.
+// Text is never black or white on the terminal's background (unreadable on dark or light ones): only the six hues and the default.
 import blessed from 'blessed';
 
 export type Colour = 'green' | 'red' | 'yellow' | 'cyan' | 'blue' | 'magenta' | 'gray';
@@ -25,7 +26,8 @@ export function makeTheme(env: NodeJS.ProcessEnv = process.env): Theme {
   return {
     cut: (text, width) => (text.length > width ? `${text.slice(0, Math.max(0, width - 1))}${ellipsis}` : text),
     colour,
-    fg: (c, text) => (colour ? `{${c === 'gray' ? 'grey' : c}-fg}${esc(text)}{/${c === 'gray' ? 'grey' : c}-fg}` : esc(text)),
+    // gray is the terminal's own text colour: blessed turns grey into black (SGR 30) on 8-colour TERMs (xterm, screen, linux)
+    fg: (c, text) => (colour && c !== 'gray' ? `{${c}-fg}${esc(text)}{/${c}-fg}` : esc(text)),
     bold: (text) => `{bold}${esc(text)}{/bold}`,
     border: colour ? { fg: 'cyan' } : {},
     selected: colour ? { fg: 'black', bg: 'cyan', bold: true } : { inverse: true, bold: true },

@@ -1,6 +1,7 @@
 // The command line: commands, flags and their validation. Every prompt has a flag, so automation never needs a terminal.
 import { parseArgs } from 'node:util';
 import { WizardError } from '../core/errors.js';
+import { formatArgv } from '../core/argv.js';
 
 export const COMMANDS = ['setup', 'cutover', 'doctor', 'maintain', 'status', 'sandbox'] as const;
 export type Command = (typeof COMMANDS)[number] | 'menu';
@@ -66,7 +67,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   try {
     parsed = parse(argv);
   } catch (e) {
-    throw new WizardError('BAD_INPUT', (e as Error).message, { hint: 'Run synapse-pg --help for the commands and flags.' });
+    throw flagError(e as Error & { code?: string }, argv);
   }
   const [first, ...rest] = parsed.positionals;
   if (first !== undefined && !(COMMANDS as readonly string[]).includes(first)) {
@@ -74,6 +75,34 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   }
   const explicit = new Set(Object.keys(parsed.values));
   return { command: (first as Command | undefined) ?? 'menu', positionals: rest, flags: parsed.values, explicit };
+}
+
+/** The flags that say where things are (config, practice homeserver, PostgreSQL, Synapse's tools and service). */
+const WHERE_FLAGS = ['config', 'sandbox', 'state-dir', 'chroot', 'pg-admin', 'db-user', 'db-name', 'db-host', 'db-port', 'synapse-exec', 'path-map', 'service'] as const;
+
+/** A command to print for the admin to run next, with the "where" flags of this run, so it runs as printed. */
+export function commandLine(args: Pick<ParsedArgs, 'flags'>, ...words: string[]): string {
+  const out = ['synapse-pg', ...words];
+  for (const name of WHERE_FLAGS) {
+    const v = (args.flags as Record<string, string | boolean | string[] | undefined>)[name];
+    if (v === true) out.push(`--${name}`);
+    else if (typeof v === 'string') out.push(`--${name}`, v);
+    else if (Array.isArray(v)) for (const x of v) out.push(`--${name}`, x);
+  }
+  return formatArgv(out);
+}
+
+/** Node's parser error in the wizard's own words, pointing at the command's own help. */
+function flagError(e: Error & { code?: string }, argv: string[]): WizardError {
+  const command = argv.find((a) => (COMMANDS as readonly string[]).includes(a));
+  const help = `Run synapse-pg ${command ? `${command} ` : ''}--help for ${command ? `${command}'s` : 'the'} flags.`;
+  const flag = /(--[A-Za-z][\w-]*)/.exec(e.message)?.[1] ?? /'(-[A-Za-z0-9])/.exec(e.message)?.[1] ?? 'a flag';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new WizardError('BAD_INPUT', `There is no flag ${flag}.`, { hint: help });
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return /does not take an argument/.test(e.message) ? new WizardError('BAD_INPUT', `${flag} takes no value.`, { hint: help }) : new WizardError('BAD_INPUT', `${flag} needs a value.`, { hint: help });
+  }
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new WizardError('BAD_INPUT', 'Too many words on the command line.', { hint: help });
+  return new WizardError('BAD_INPUT', 'The command line could not be read.', { hint: help });
 }
 
 export function portFlag(value: string | undefined, flag: string, fallback: number): number {
@@ -105,6 +134,10 @@ Common flags:
       --dry-run            show every command, SQL statement and file diff; change nothing
       --json               one JSON object per line on stdout (implies no prompts: use with --yes or --dry-run)
       --plain              line-by-line prompts instead of the full-screen app
+      --sandbox            the practice homeserver from "synapse-pg sandbox up" (every command takes it)
+      --state-dir DIR      where the practice homeserver's state is (default /var/lib/synapse-pg/sandbox)
+  -h, --help               this help; synapse-pg COMMAND --help: that command's flags, defaults and an example
+  -V, --version            print the version
 
 Setup flags:
       --pg-admin SPEC      how to reach PostgreSQL as a superuser: local (default; psql as the

@@ -16,6 +16,7 @@ import { newSetupContext } from '../setup/context.js';
 import { cutoverOptions } from './options.js';
 import { publishedBaseUrl } from '../synapse/container.js';
 import { clientListener } from '../synapse/listener.js';
+import { MESSAGES } from '../core/messages.js';
 import type { Ui } from '../core/ui.js';
 
 export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: string) => void, dryRun = false): Promise<CutoverContext> {
@@ -78,11 +79,17 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
 export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const opts = await cutoverOptions(args);
   const dryRun = !!args.flags['dry-run'];
-  const ctx = await newCutoverContext(opts, ui, (message) => ui.emit({ event: 'log', level: 'info', message }), dryRun);
+  // what the context found (a resumed run, an archived attempt) is said after the flow event, so --json starts with 'flow'
+  const early: string[] = [];
+  const ctx = await newCutoverContext(opts, ui, (message) => early.push(message), dryRun);
+  const emit: Ui['emit'] = (e) => {
+    ui.emit(e);
+    if (e.event === 'flow') for (const message of early.splice(0)) ui.emit({ event: 'log', id: e.steps[0]?.id, level: 'info', message });
+  };
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, review: true, reviewNotes: MESSAGES.cutoverReviewNotes, prompter: ui.prompter, emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.setup.admin?.close();
     await release();

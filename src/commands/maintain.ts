@@ -2,7 +2,7 @@
 import { createExecutor, type Executor } from '../adapters/exec.js';
 import { SSL_MODES, type PgTls, type SslMode } from '../adapters/pg-tls.js';
 import { createPgAdmin } from '../adapters/pg-admin.js';
-import type { ParsedArgs } from '../cli/args.js';
+import { commandLine, type ParsedArgs } from '../cli/args.js';
 import { requireConfigPaths } from '../config/discover.js';
 import { loadConfig, postgresConnection, type LoadedConfig } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
@@ -27,7 +27,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
   const config = await loadConfig(paths);
   const pg = postgresConnection(config);
   if (!pg) {
-    throw new WizardError('BLOCKED', `Synapse's config (${paths.join(', ')}) does not use PostgreSQL: maintenance works on a PostgreSQL database.`, { hint: 'Move Synapse to PostgreSQL first: synapse-pg cutover.' });
+    throw new WizardError('BLOCKED', `Synapse's config (${paths.join(', ')}) does not use PostgreSQL: maintenance works on a PostgreSQL database.`, { hint: `Move Synapse to PostgreSQL first: ${commandLine(args, 'cutover')}.` });
   }
   const password = pg.password ?? env.PGPASSWORD ?? '';
   registerSecret(password);
@@ -43,7 +43,7 @@ export async function newMaintainContext(args: ParsedArgs, ui: Ui, env: NodeJS.P
 export async function runMaintain(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const ctx = await newMaintainContext(args, ui);
   try {
-    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], ...runFlags(args), prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(maintainSteps(ctx.opts.task, ctx.opts.full), ctx, { flowId: `maintain-${ctx.opts.task}`, title: TASK_TITLES[ctx.opts.task], readOnly: ctx.opts.task === 'report', ...runFlags(args), prompter: ui.prompter, emit: ui.emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.admin?.close();
   }

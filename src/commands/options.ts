@@ -92,7 +92,9 @@ async function containerSetup(service: ServiceSpec | undefined, args: ParsedArgs
 }
 
 /** setup's options, with what --service compose:/docker: implies for the PostgreSQL address and pg_hba.conf. */
+/** setup's options as the command takes them: with --sandbox, the practice homeserver's config and PostgreSQL (as cutover has them). */
 export async function setupCommandOptions(args: ParsedArgs, env: Env = process.env): Promise<SetupOptions> {
+  if (args.flags.sandbox) return (await cutoverOptions(args, env)).setup;
   const setup = setupOptions(args, env);
   if (args.flags.service) await containerSetup(parseServiceSpec(args.flags.service), args, setup);
   return setup;

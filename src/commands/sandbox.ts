@@ -1,5 +1,5 @@
 // `synapse-pg sandbox up|down|status`: the practice homeserver (real Synapse in a Debian chroot, on SQLite) and a PostgreSQL cluster to move it to.
-import type { ParsedArgs } from '../cli/args.js';
+import { commandLine, type ParsedArgs } from '../cli/args.js';
 import { WizardError } from '../core/errors.js';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../sandbox/sandbox.js';
 import type { Ui } from '../core/ui.js';
@@ -15,15 +15,15 @@ export async function runSandbox(args: ParsedArgs, ui: Ui, env: NodeJS.ProcessEn
   switch (action) {
     case 'up': {
       const s = await sandboxUp({ chrootDir, stateDir, onLog: log });
-      return done(true, `Practice homeserver ${s.serverName} runs on SQLite at ${s.baseUrl} (Synapse ${s.synapseVersion}, ${s.users.length} users, ${s.rooms.length} rooms, ${s.messageCount} messages); PostgreSQL to move it to listens on 127.0.0.1:${s.postgres?.port}. Rehearse with: synapse-pg cutover --sandbox`);
+      return done(true, `Practice homeserver ${s.serverName} runs on SQLite at ${s.baseUrl} (Synapse ${s.synapseVersion}, ${s.users.length} users, ${s.rooms.length} rooms, ${s.messageCount} messages); PostgreSQL to move it to listens on 127.0.0.1:${s.postgres?.port}. Its config: ${s.configPathHost}. Rehearse with: ${commandLine({ flags: { ...args.flags, sandbox: true } }, 'cutover')}`);
     }
     case 'down':
       await sandboxDown({ stateDir, onLog: log });
       return done(true, `Practice homeserver removed (state in ${stateDir}).`);
     case 'status': {
       const s = await sandboxStatus({ stateDir });
-      if (!s.state) return done(true, `No practice homeserver (state dir ${stateDir}). Create one with: synapse-pg sandbox up`);
-      log(`config ${s.state.configPathHost}; SQLite ${s.state.sqlitePathHost}; chroot ${s.state.chrootDir}`);
+      if (!s.state) return done(true, `No practice homeserver (state dir ${stateDir}). Create one with: ${commandLine({ flags: { 'state-dir': args.flags['state-dir'], chroot: args.flags.chroot } }, 'sandbox', 'up')}`);
+      log(`Config ${s.state.configPathHost}; SQLite ${s.state.sqlitePathHost}; chroot ${s.state.chrootDir}`);
       return done(true, `Practice homeserver ${s.state.serverName}: Synapse ${s.synapseRunning ? 'running' : 'stopped'}${s.healthy ? ` and healthy at ${s.state.baseUrl}` : ''}; PostgreSQL ${s.postgresRunning ? `running on 127.0.0.1:${s.state.postgres?.port}` : 'not running'}.`);
     }
     default:

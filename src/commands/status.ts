@@ -1,13 +1,13 @@
 // `synapse-pg status`: where things stand: config, database in use, cutover journal, Synapse running. Read-only.
 import { dirname } from 'node:path';
-import type { ParsedArgs } from '../cli/args.js';
+import { commandLine, type ParsedArgs } from '../cli/args.js';
 import { journalPath, readJournal, type Journal } from '../cutover/journal.js';
 import { detect, type Detection } from '../status/detect.js';
 import { servingDatabase, type Serving } from '../status/serving.js';
 import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { createExecutor, parseExecTarget, parsePathMap } from '../adapters/exec.js';
 import type { Ui } from '../core/ui.js';
-import { detectOptions } from './detect-options.js';
+import { detectOptions, sandboxExecTarget } from './detect-options.js';
 import { containerExecTarget, containerFacts, publishedBaseUrl } from '../synapse/container.js';
 import { parseServiceSpec } from '../synapse/service.js';
 
@@ -34,7 +34,7 @@ export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = pr
     const loaded = await loadConfig(paths).catch(() => undefined);
     if (loaded) {
       const pathMap = [...parsePathMap(args.flags['path-map'] ?? []), ...(container?.mounts.map(({ host, inside }) => ({ host, inside })) ?? [])];
-      const target = container && !args.flags['synapse-exec'] ? containerExecTarget(container) : parseExecTarget(args.flags['synapse-exec'] ?? 'local', '--synapse-exec');
+      const target = container && !args.flags['synapse-exec'] ? containerExecTarget(container) : args.flags['synapse-exec'] ? parseExecTarget(args.flags['synapse-exec'], '--synapse-exec') : ((await sandboxExecTarget(args, env)) ?? parseExecTarget('local', '--synapse-exec'));
       const exec = createExecutor(target, pathMap);
       const inside = sqliteDatabasePath(loaded, exec.toInside(dirname(first)));
       const serving = await servingDatabase(loaded, inside === undefined ? undefined : (exec.toHost(inside) ?? inside));
@@ -44,26 +44,26 @@ export async function statusReport(args: ParsedArgs, env: NodeJS.ProcessEnv = pr
   if (first) {
     const path = journalPath(dirname(first));
     const j = await readJournal(path).catch(() => undefined);
-    if (j) report.cutover = { journal: path, phase: j.phase, situation: situation(j, report), startedAt: j.startedAt, finishedSteps: Object.keys(j.steps), servedOnPostgresAt: j.servedOnPostgresAt, estimatedDowntimeMs: j.estimatedDowntimeMs, measuredDowntimeMs: j.measuredDowntimeMs, rollbackReason: j.rollbackReason };
+    if (j) report.cutover = { journal: path, phase: j.phase, situation: situation(j, report, (...w) => commandLine(args, ...w)), startedAt: j.startedAt, finishedSteps: Object.keys(j.steps), servedOnPostgresAt: j.servedOnPostgresAt, estimatedDowntimeMs: j.estimatedDowntimeMs, measuredDowntimeMs: j.measuredDowntimeMs, rollbackReason: j.rollbackReason };
   }
   return report;
 }
 
 /** The journal says what the last run did; the system says what is true now. Where they disagree, the system wins. */
-function situation(j: Journal, r: StatusReport): string {
+function situation(j: Journal, r: StatusReport, cmd: (...words: string[]) => string): string {
   const running = r.synapse.running;
   const on = r.synapse.database;
   switch (j.phase) {
     case 'phase1':
-      return `phase 1: Synapse ${running ? `keeps running${on === 'sqlite' ? ' on SQLite' : ''}` : 'is not running'}; run synapse-pg cutover to continue`;
+      return `phase 1: Synapse ${running ? `keeps running${on === 'sqlite' ? ' on SQLite' : ''}` : 'is not running'}; run ${cmd('cutover')} to continue`;
     case 'downtime':
-      if (running && on === 'postgres') return 'phase 2 is not finished in the journal, but Synapse answers and serves from PostgreSQL: run synapse-pg cutover to verify and finish it';
-      if (running) return `phase 2 is not finished in the journal, and Synapse answers again${on === 'sqlite' ? ' on SQLite' : ''}: run synapse-pg cutover to stop it and finish phase 2, or keep SQLite and roll back`;
-      return 'phase 2, the downtime: Synapse is stopped; run synapse-pg cutover now to finish or roll back';
+      if (running && on === 'postgres') return `phase 2 is not finished in the journal, but Synapse answers and serves from PostgreSQL: run ${cmd('cutover')} to verify and finish it`;
+      if (running) return `phase 2 is not finished in the journal, and Synapse answers again${on === 'sqlite' ? ' on SQLite' : ''}: run ${cmd('cutover')} to stop it and finish phase 2, or keep SQLite and roll back`;
+      return `phase 2, the downtime: Synapse is stopped; run ${cmd('cutover')} now to finish or roll back`;
     case 'done':
-      return running ? `done: Synapse was moved to PostgreSQL${on === 'postgres' ? ' and serves from it' : ''}` : 'done: Synapse was moved to PostgreSQL, but it is not running now (start it; synapse-pg doctor says why it does not)';
+      return running ? `done: Synapse was moved to PostgreSQL${on === 'postgres' ? ' and serves from it' : ''}` : `done: Synapse was moved to PostgreSQL, but it is not running now (start it; ${cmd('doctor')} says why it does not)`;
     case 'rolled-back':
-      return 'rolled back to SQLite (run synapse-pg cutover to try again)';
+      return `rolled back to SQLite (run ${cmd('cutover')} to try again)`;
   }
 }
 

@@ -12,6 +12,8 @@ export type RunnerEvent =
   | { event: 'step-start'; id: string; title: string; why: string }
   | { event: 'check'; id: string; status: 'done' | 'needed' | 'blocked' | 'skip'; message: string }
   | { event: 'plan'; id: string; actions: PlannedAction[] }
+  /** The whole plan, after the read-only checks and before anything is applied: approved once (steps with `own` ask again). */
+  | { event: 'review'; id: string; steps: { id: string; title: string; message: string; actions: PlannedAction[]; own: boolean }[] }
   /** The step's changes are being applied now (after its confirm, if it asked one). */
   | { event: 'step-apply'; id: string }
   | { event: 'log'; id?: string; level: 'info' | 'warn' | 'error'; message: string }

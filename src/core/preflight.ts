@@ -10,6 +10,8 @@ interface PreflightOptions {
   emit: EventSink;
   /** The runner's step context for a step id (logs and progress go to that step). */
   contextFor: (id: string) => StepContext;
+  /** Filled with the ids of steps whose gather ran here, so the run does not ask their questions again. */
+  gathered?: Set<string>;
 }
 
 /** Runs every check; returns what is blocked (and emits those steps as failed). */
@@ -23,6 +25,7 @@ export async function preflight<C>(steps: Step<C>[], ctx: C, opts: PreflightOpti
     let thrown = false;
     try {
       await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
+      opts.gathered?.add(step.id);
       const c = await step.check(ctx, sc);
       if (c.status === 'blocked') {
         message = c.message;

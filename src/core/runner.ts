@@ -7,6 +7,7 @@ import type { Step, StepContext } from './step.js';
 import { formatPlan } from './plan-text.js';
 import { preflight } from './preflight.js';
 import { MESSAGES } from './messages.js';
+import { collectReview, reviewText } from './review.js';
 
 export interface RunOptions {
   flowId: string;
@@ -22,6 +23,15 @@ export interface RunOptions {
    * For flows whose checks do not depend on earlier steps having been applied (setup).
    */
   preflight?: boolean;
+  /**
+   * One plan, one confirmation: after the read-only checks, every change of the flow is shown in one review and applied on one
+   * yes (a step with ownConfirm still asks on its own). Skipped by --yes; --dry-run shows the same plans.
+   */
+  review?: boolean;
+  /** Said under the review: the downtime, what is undone if a step fails. */
+  reviewNotes?: readonly string[];
+  /** The flow only reads (a report): its success is not worded as "already in place". */
+  readOnly?: boolean;
   /** A step that fails, is blocked or declined does not stop the flow: the next one runs (the doctor's findings stand alone). */
   keepGoing?: boolean;
   /** Asked when a step fails (not blocked, declined or stopped): 'retry' runs it again from its check. */
@@ -66,11 +76,27 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
     return { ok: s.ok, message: s.message, hint: s.hint, applied: outcome.applied };
   };
 
+  // what the preflight asked (a password) is not asked again when its step runs
+  const gathered = new Set<string>();
   if (opts.preflight && !opts.dryRun) {
-    const blocked = await preflight(steps, ctx, { ...opts, contextFor: (id) => stepContext(id, opts) });
+    const blocked = await preflight(steps, ctx, { ...opts, contextFor: (id) => stepContext(id, opts), gathered });
     if (blocked.length) {
       const hint = blocked.map((b) => b.hint).filter(Boolean).join(' ');
       return finish(false, `Nothing was changed: ${blocked.map((b) => b.message).join(' ')}`, hint || undefined);
+    }
+  }
+
+  const approved = new Set<string>();
+  if (opts.review && !opts.dryRun && !opts.yes && opts.prompter.interactive) {
+    const items = await collectReview(steps, ctx, { prompter: opts.prompter, signal: opts.signal, gathered, redact: redactAction });
+    const asked = items.filter((i) => !i.own);
+    if (asked.length) {
+      emit({ event: 'review', id: opts.flowId, steps: items });
+      const notes = [...(items.some((i) => i.own) ? [MESSAGES.reviewOwnConfirm] : []), ...(opts.reviewNotes ?? [])];
+      if (!(await opts.prompter.confirm({ message: MESSAGES.reviewQuestion(asked.length), details: reviewText(items, notes) }))) {
+        return finish(false, MESSAGES.declinedPlan, MESSAGES.runAgainWhenReady);
+      }
+      for (const i of asked) approved.add(i.id);
     }
   }
 
@@ -82,7 +108,7 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
     }
     let end: StepEnd;
     for (;;) {
-      end = await runStep(step, ctx, opts, outcome);
+      end = await runStep(step, ctx, opts, outcome, gathered.delete(step.id), approved.has(step.id));
       const status = outcome.statuses.get(step.id);
       if (!end.stop || end.cancelled || status !== 'failed' || !opts.onFailure) break;
       const failure = lastFailure.get(outcome);
@@ -99,13 +125,13 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
   const planned = [...outcome.statuses.values()].filter((s) => s === 'planned').length;
   if (opts.dryRun) return finish(true, planned ? `Dry run: nothing was changed. ${planned} step(s) would change the system, as shown above.` : 'Dry run: nothing was changed, and nothing needs to be.');
   const n = outcome.applied.length;
-  return finish(true, n ? `All steps verified (${n} applied, ${steps.length - n} already done or skipped).` : 'Everything was already in place; all steps verified, nothing changed.');
+  return finish(true, n ? `All steps verified (${n} applied, ${steps.length - n} already done or skipped).` : opts.readOnly ? 'Complete; it only reads, so nothing was changed.' : 'Everything was already in place; all steps verified, nothing changed.');
 }
 
 const lastFailure = new WeakMap<FlowOutcome, StepFailure>();
 
 /** One step: check, then (confirmed) apply and verify, or verify what is already done; every state is announced as an event. */
-async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome): Promise<StepEnd> {
+async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome, gathered = false, approved = false): Promise<StepEnd> {
   const { emit } = opts;
   const sc = stepContext(step.id, opts);
   const set = (status: Parameters<FlowOutcome['statuses']['set']>[1]) => outcome.statuses.set(step.id, status);
@@ -117,7 +143,7 @@ async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: Flow
   };
   emit({ event: 'step-start', id: step.id, title: step.title, why: step.why });
   try {
-    await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
+    if (!gathered) await step.gather?.(ctx, sc, opts.prompter.interactive ? opts.prompter : undefined);
     const check = await step.check(ctx, sc);
     emit({ event: 'check', id: step.id, status: check.status, message: redact(check.message) });
     if (check.status === 'skip') {
@@ -134,7 +160,7 @@ async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: Flow
         set('planned');
         return { stop: false };
       }
-      if (check.confirm && !opts.yes) {
+      if (check.confirm && !opts.yes && !approved) {
         if (!opts.prompter.interactive) {
           throw new WizardError('NOT_A_TTY', `${step.title} needs your confirmation, but there is no terminal to ask on.`, {
             hint: 'Run it in a terminal, or pass --yes to apply without asking (use --dry-run first to see what would change).',

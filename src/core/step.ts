@@ -37,6 +37,8 @@ export interface Step<C> {
   why: string;
   /** What the step says when the admin declines its confirm (default: nothing was changed by this step). */
   declined?: string;
+  /** Asks its confirm on its own even after the whole plan was approved (stopping Synapse: the downtime starts). */
+  ownConfirm?: boolean;
   /** Later checks need what this one finds out: a preflight stops here when it is blocked. */
   prerequisite?: boolean;
   /**

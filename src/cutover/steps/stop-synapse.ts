@@ -38,6 +38,7 @@ async function estimate(ctx: CutoverContext): Promise<DowntimeEstimate | undefin
 export const stopSynapse: Step<CutoverContext> = {
   id: 'stop-synapse',
   title: 'Stop Synapse (the downtime starts)',
+  ownConfirm: true,
   why: 'The last rows can only be copied once nothing writes the SQLite file any more.',
   async check(ctx, sc: StepContext) {
     if (recorded(ctx, 'swap-config')) return { status: 'skip', message: 'The config is already swapped to PostgreSQL; Synapse is started by the next step.' };
