@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { health } from '../src/synapse/client.js';
 import { createSynctlService } from '../src/synapse/service.js';
@@ -24,7 +24,7 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
 test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recreated with its real schema), missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
-  const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const c = await startCluster({ extraConf: tunedConf() });
   const files = await generateHomeserver(exec, { serverName: `doctor${process.pid}.test`, port: await freePort() });
   const service = createSynctlService({ exec, configPath: files.configPathHost, baseUrl: files.baseUrl, startTimeoutMs: 120_000 });
   try {
@@ -37,7 +37,7 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const doctor = (...more: string[]) =>
       runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', files.logPathHost, ...more], { env: c.env, timeoutMs: 300_000 });
 
-    await assert.rejects(service.start(), 'Synapse refuses the C.UTF-8 database');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'Synapse refuses the C.UTF-8 database');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/);
     // The admin's choice first: allow_unsafe_locale, where Synapse reads it (it starts, and creates its schema in the C.UTF-8 database)
     const r0 = await doctor('--allow-unsafe-locale');
@@ -52,7 +52,8 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const withKeepalives = { ...args, keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
     writeFileSync(files.configPathHost, setDatabaseSection(sqliteText, { name: 'psycopg2', args: withKeepalives }));
     rmSync(files.logPathHost, { force: true });
-    await assert.rejects(service.start(), 'without allow_unsafe_locale Synapse refuses it again');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'without allow_unsafe_locale Synapse refuses it again');
+    assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/, 'for the locale, as its log says');
     const r1 = await doctor();
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
     assert.deepEqual(findings(r1.events), { 'database-locale': true });
@@ -67,7 +68,7 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     c.psql(`DELETE FROM stream_positions WHERE stream_name = 'events';
             INSERT INTO stream_positions (stream_name, instance_name, stream_id) SELECT 'events', 'master', last_value + 100 FROM events_stream_seq;`, 'synapse');
     rmSync(files.logPathHost, { force: true });
-    await assert.rejects(service.start(), 'Synapse refuses the inconsistent stream position');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'Synapse refuses the inconsistent stream position');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Postgres sequence 'events_stream_seq' is inconsistent with associated stream position\s+of 'events' in the 'stream_positions' table/);
     // no --log: the doctor reads the failed start from the file Synapse's log_config names
     const r2 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`], { env: c.env, timeoutMs: 300_000 });

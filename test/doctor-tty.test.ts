@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { startCluster } from './helpers/cluster.js';
 import { BIN } from './helpers/cli.js';
 
@@ -55,7 +55,7 @@ function inTerminal(argv: string[], env: Record<string, string>, answers: [strin
 }
 
 test('doctor in a terminal asks before each fix: "No" leaves the config alone, "Yes" applies and verifies', async () => {
-  const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const c = await startCluster({ extraConf: tunedConf() });
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-tty-'));
   try {
     const password = randomBytes(15).toString('base64url');
