@@ -34,12 +34,16 @@ interface Event { event: string; id?: string; status?: string; message?: string;
 
 export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) => void): Promise<WizardResult> {
   const tmp = await mkdtemp(join(tmpdir(), 'spgw-bench-'));
+  // The superuser's password goes in PGPASSWORD, never on the wizard's command line (other users can read argv).
+  const superuser = new URL(hs.superuserUrl());
+  const superuserPassword = decodeURIComponent(superuser.password);
+  superuser.password = '';
   const args = [
     MAIN, 'cutover', '--yes', '--json',
     '--synapse-exec', `chroot:${hs.exec.target.kind === 'chroot' ? hs.exec.target.dir : '/'}`,
     '--service', 'synctl',
     '-c', hs.configPath,
-    '--pg-admin', `url:${hs.superuserUrl()}`,
+    '--pg-admin', `url:${superuser.toString()}`,
     '--db-host', '127.0.0.1', '--db-port', String(hs.pg.port),
     '--db-user', DB.user, '--db-name', DB.name,
     '--db-password-file', join(tmp, 'db-password'),
@@ -49,7 +53,7 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
   let stderr = '';
   const t0 = Date.now();
   try {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PGPASSWORD: superuserPassword } });
     const memory = peakMemory(child.pid!);
     // Interrupted bench: the wizard gets the same chance to stop cleanly as an admin's Ctrl-C gives it.
     const interrupt = onCleanup('synapse-pg cutover', () => void child.kill('SIGINT'));
