@@ -21,6 +21,11 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
+/** Each finding's needsSynapseStopped, as the --json output says it. */
+function stoppedFlags(events: Record<string, unknown>[]): Record<string, unknown> {
+  return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.needsSynapseStopped]));
+}
+
 test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recreated with its real schema), missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
@@ -43,6 +48,8 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const r0 = await doctor('--allow-unsafe-locale');
     assert.equal(r0.code, 0, r0.stdout + r0.stderr);
     assert.deepEqual(findings(r0.events), { 'database-locale': true, keepalives: true });
+    // needsSynapseStopped in the real output: a config edit does not need Synapse stopped
+    assert.deepEqual(stoppedFlags(r0.events), { 'database-locale': false, keepalives: false });
     assert.ok(r0.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r0.stdout);
     assert.equal(await health(files.baseUrl), true);
     assert.ok(Number(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse')) > 100, 'Synapse created its schema');
@@ -57,6 +64,7 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const r1 = await doctor();
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
     assert.deepEqual(findings(r1.events), { 'database-locale': true });
+    assert.deepEqual(stoppedFlags(r1.events), { 'database-locale': true }, 'recreating the database needs Synapse stopped');
     const step = r1.events.find((e) => e.event === 'step' && e.id === 'database-locale')!;
     assert.match(String(step.message), /Recreated synapse and restored it: \d+ tables, \d+ rows, every table's count equal/);
     assert.ok(r1.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r1.stdout);
@@ -75,6 +83,7 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
     assert.ok(r2.events.some((e) => e.event === 'log' && /its last start failed; the doctor reads the errors of that start from \S+homeserver\.log/.test(String(e.message))), r2.stdout);
     assert.deepEqual(findings(r2.events), { 'stream-positions': true });
+    assert.deepEqual(stoppedFlags(r2.events), { 'stream-positions': true }, 'moving a sequence needs Synapse stopped');
     const plan = r2.events.find((e) => e.event === 'plan' && e.id === 'stream-positions')!.actions as { sql: string }[];
     assert.match(plan[0]!.sql, /^SELECT setval\('events_stream_seq', \d+\);$/);
     assert.equal(await health(files.baseUrl), true, 'Synapse serves again');
