@@ -13,7 +13,7 @@ import { BIN } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 
-/** Runs argv in a pseudo-terminal, typing each answer once its prompt text has appeared; returns the screen text without escapes. */
+/** Runs argv in a pseudo-terminal, typing each answer once its prompt text has appeared and the terminal is in raw mode; returns the screen text without escapes. */
 const DRIVER = String.raw`
 import os, pty, sys, json, select, time, re, fcntl, termios, struct, signal
 spec = json.loads(sys.argv[1])
@@ -38,7 +38,10 @@ while time.time() < deadline:
     text = strip(out)
     if answers and answers[0][0] in text[seen:]:
         seen = text.index(answers[0][0], seen) + len(answers[0][0])
-        time.sleep(0.3)
+        # the prompt reads keys once it has put the terminal in raw mode (the pty's termios, shared with the master): wait for it
+        raw_by = time.time() + 10
+        while termios.tcgetattr(fd)[3] & termios.ICANON and time.time() < raw_by:
+            select.select([], [], [], 0.01)
         os.write(fd, answers.pop(0)[1].encode())
 else:
     os.kill(pid, signal.SIGKILL)
