@@ -66,9 +66,9 @@ if [ ! -e "$TARGET" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$BUILD/usr/sbin/policy-rc.d"
   chmod 755 "$BUILD/usr/sbin/policy-rc.d"
   ensure_proc "$BUILD"
-  log "installing matrix-synapse and python3-psycopg2"
+  log "installing matrix-synapse, python3-psycopg2 and ca-certificates (the compose doctor test installs a private CA)"
   chroot "$BUILD" sh -c 'apt-get -o Acquire::Check-Valid-Until=false update &&
-    DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false install -y --no-install-recommends matrix-synapse python3-psycopg2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false install -y --no-install-recommends matrix-synapse python3-psycopg2 ca-certificates &&
     apt-get clean' >&2
   version="$(chroot "$BUILD" dpkg-query -W -f='${Version}' matrix-synapse)"
   [ -n "$version" ] || die "matrix-synapse is not installed in $BUILD"

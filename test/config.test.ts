@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,19 +210,66 @@ test('merge is shallow and later files win; databaseFile is the last file with a
   assert.equal(sqliteDatabasePath(cfg), undefined);
 });
 
-test('findConfigPaths: explicit paths, auto-detection in order, nothing found', async () => {
+/**
+ * Runs the built findConfigPaths in a private mount namespace where /etc is an overlay (so /etc/matrix-synapse can be removed
+ * or created without touching the machine) and /data, when the machine has it, is hidden under an empty tmpfs.
+ */
+function discoverIsolated(cwd: string, home: string): Array<string[] | null> {
+  const scratch = tmp();
+  mkdirSync(join(scratch, 'upper'));
+  mkdirSync(join(scratch, 'work'));
+  const mod = join(import.meta.dirname, '..', 'dist', 'src', 'config', 'discover.js');
+  const script = `
+    import { mkdirSync, writeFileSync } from 'node:fs';
+    const { findConfigPaths } = await import(${JSON.stringify(mod)});
+    const env = { cwd: ${JSON.stringify(cwd)}, home: ${JSON.stringify(home)} };
+    const out = [];
+    const look = async () => out.push((await findConfigPaths(undefined, env)) ?? null);
+    await look(); // nothing anywhere
+    mkdirSync(env.home + '/synapse'); writeFileSync(env.home + '/synapse/homeserver.yaml', 'a: 1\\n');
+    await look(); // the virtualenv install
+    mkdirSync('/etc/matrix-synapse/conf.d', { recursive: true });
+    writeFileSync('/etc/matrix-synapse/homeserver.yaml', 'a: 1\\n'); writeFileSync('/etc/matrix-synapse/conf.d/10-db.yaml', 'b: 1\\n');
+    await look(); // the Debian package comes before it
+    writeFileSync(env.cwd + '/homeserver.yaml', 'a: 1\\n');
+    await look(); // and ./homeserver.yaml before everything
+    console.log(JSON.stringify(out));`;
+  const sh = [
+    'set -e',
+    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${scratch}/upper,workdir=${scratch}/work /etc`,
+    'rm -rf /etc/matrix-synapse',
+    'if [ -d /data ]; then mount -t tmpfs tmpfs /data; fi',
+    `exec ${process.execPath} --input-type=module -e "$0"`,
+  ].join('\n');
+  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', sh, script], { encoding: 'utf8' });
+  return JSON.parse(out) as Array<string[] | null>;
+}
+
+test('findConfigPaths: auto-detection in order, isolated from this machine\'s own /etc/matrix-synapse and /data', async () => {
   const cwd = tmp();
   const home = tmp();
-  assert.deepEqual(AUTO_DETECT({ cwd, home })[1], ['/etc/matrix-synapse/homeserver.yaml', '/etc/matrix-synapse/conf.d']);
-  const found = existsSync('/etc/matrix-synapse/homeserver.yaml') || existsSync('/data/homeserver.yaml');
-  if (!found) assert.equal(await findConfigPaths(undefined, { cwd, home }), undefined);
-  mkdirSync(join(home, 'synapse'));
-  writeFileSync(join(home, 'synapse', 'homeserver.yaml'), 'a: 1\n');
-  if (!found) assert.deepEqual(await findConfigPaths([], { cwd, home }), [join(home, 'synapse', 'homeserver.yaml')]);
+  assert.deepEqual(AUTO_DETECT({ cwd, home }), [
+    [join(cwd, 'homeserver.yaml')],
+    ['/etc/matrix-synapse/homeserver.yaml', '/etc/matrix-synapse/conf.d'],
+    ['/data/homeserver.yaml'],
+    [join(home, 'synapse', 'homeserver.yaml')],
+  ]);
+  assert.deepEqual(discoverIsolated(cwd, home), [
+    null,
+    [join(home, 'synapse', 'homeserver.yaml')],
+    ['/etc/matrix-synapse/homeserver.yaml', '/etc/matrix-synapse/conf.d/10-db.yaml'],
+    [join(cwd, 'homeserver.yaml')],
+  ]);
+  assert.equal(existsSync(join(home, 'synapse', 'homeserver.yaml')), true, 'files under the temp dirs are real');
+});
+
+test('findConfigPaths: explicit paths win and a missing one is named', async () => {
+  const cwd = tmp();
+  const home = tmp();
   writeFileSync(join(cwd, 'homeserver.yaml'), 'a: 1\n');
-  assert.deepEqual(await findConfigPaths(undefined, { cwd, home }), [join(cwd, 'homeserver.yaml')]);
   assert.deepEqual(await findConfigPaths([GENERATED], { cwd, home }), [GENERATED]);
-  await rejects(findConfigPaths([join(cwd, 'nope.yaml')], { cwd, home }), 'CONFIG_NOT_FOUND');
+  assert.deepEqual(await findConfigPaths([], { cwd, home }), [join(cwd, 'homeserver.yaml')], 'an empty list is no list');
+  await rejects(findConfigPaths([join(cwd, 'nope.yaml')], { cwd, home }), 'CONFIG_NOT_FOUND', /nope\.yaml: no such file/);
 });
 
 test('missing and unreadable paths say which and what to do', async () => {
@@ -301,7 +348,12 @@ test('renderConfigWithDatabase: one file is edited in place; several become one 
 test('the Debian layout renders to one file Synapse reads back as the merged config', async () => {
   const cfg = await loadConfig(await expandConfigPaths([join(DEBIAN, 'homeserver.yaml'), join(DEBIAN, 'conf.d')]));
   const text = renderConfigWithDatabase(cfg, section('p@ss: #1'));
-  assert.deepEqual(pyLoad([text])[0], { ...cfg.merged, database: section('p@ss: #1') });
+  // the expected merge is made here, as Synapse's read_config_files does it: each file's top-level keys update the dict in order
+  const files = [join(DEBIAN, 'homeserver.yaml'), ...readdirSync(join(DEBIAN, 'conf.d')).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(DEBIAN, 'conf.d', f))];
+  const parsed = pyLoad(files.map((f) => readFileSync(f, 'utf8'))) as Array<Record<string, unknown> | null>;
+  const merged = Object.assign({}, ...parsed.map((p) => p ?? {})) as Record<string, unknown>;
+  assert.ok(files.length === 2 && 'database' in merged && 'report_stats' in merged, `the fixture is a real conf.d layout: ${files.join(' ')}`);
+  assert.deepEqual(pyLoad([text])[0], { ...merged, database: section('p@ss: #1') });
 });
 
 test('unifiedDiff: exact output for a small edit, and a registered secret is redacted', () => {

@@ -23,6 +23,8 @@ export interface WizardRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   events: WizardEvent[];
+  /** Everything printed, for the secrets guard. */
+  stdout: string;
   stderr: string;
   ms: number;
 }
@@ -33,8 +35,10 @@ export function runWizard(args: string[], onEvent?: (e: WizardEvent, child: Chil
   const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: WizardEvent[] = [];
   let rest = '';
+  let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => {
+    stdout += b.toString('utf8');
     rest += b.toString('utf8');
     const lines = rest.split('\n');
     rest = lines.pop() ?? '';
@@ -46,7 +50,7 @@ export function runWizard(args: string[], onEvent?: (e: WizardEvent, child: Chil
     }
   });
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, events, stderr, ms: Date.now() - t0 })));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, events, stdout, stderr, ms: Date.now() - t0 })));
 }
 
 export function sha256(path: string): string {
@@ -61,6 +65,11 @@ export function psql(hs: PracticeHomeserver, sql: string, db = 'postgres'): stri
   return r.stdout.trim();
 }
 
+/** The environment that goes with cutoverFlags: the superuser's password for `--pg-admin url:`, as the README says to pass it. */
+export function adminEnv(hs: PracticeHomeserver): NodeJS.ProcessEnv {
+  return { PGPASSWORD: hs.postgres!.password };
+}
+
 /** The flags that point the wizard at a practice homeserver and its cluster. */
 export function cutoverFlags(hs: PracticeHomeserver, passwordFile: string, extra: string[] = []): string[] {
   const pg = hs.postgres!;
@@ -69,7 +78,8 @@ export function cutoverFlags(hs: PracticeHomeserver, passwordFile: string, extra
     '--synapse-exec', `chroot:${hs.state.chrootDir}`,
     '--service', 'synctl',
     '-c', hs.configPath,
-    '--pg-admin', `url:postgresql://postgres:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/postgres`,
+    // the superuser's password is never on the command line: the URL has none, and PGPASSWORD (adminEnv) carries it
+    '--pg-admin', `url:postgresql://postgres@127.0.0.1:${pg.port}/postgres`,
     '--db-host', '127.0.0.1',
     '--db-port', String(pg.port),
     '--db-password-file', passwordFile,

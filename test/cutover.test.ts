@@ -2,13 +2,15 @@
 // moved from SQLite to PostgreSQL; a SIGKILL in the middle of phase 1 is survived; every message comes back from PostgreSQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { health } from '../src/synapse/client.js';
+import { nastyPassword, startSecretsGuard } from './helpers/secrets.js';
 import { startPracticeHomeserver, type PracticeHomeserver } from './helpers/synapse.js';
-import { cutoverFlags, describeRun, done, logs, psql, runWizard, sha256, stepEvent, type WizardEvent } from './cutover-helpers.js';
+import { adminEnv, cutoverFlags, describeRun, done, logs, psql, runWizard, sha256, stepEvent, type WizardEvent } from './cutover-helpers.js';
 
 let hs: PracticeHomeserver;
 let tmp: string;
@@ -72,6 +74,17 @@ test('cutover: SIGKILL during phase 1, rerun completes; every message is served 
 });
 
 async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: string, traffic: ReturnType<typeof sender>): Promise<void> {
+  // The secrets guard: Synapse's password holds quotes, a backslash, a dollar and a tab; the superuser's travels in PGPASSWORD.
+  // Every argv, output, file written under the config's and the test's directories, and PostgreSQL's statement log is searched.
+  const password = nastyPassword(randomBytes(12).toString('base64url'));
+  writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  psql(hs, `ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf();`);
+  const configDir = dirname(hs.configPath);
+  // The practice config is generated 0644; the wizard copies the config's mode to homeserver-postgres.yaml (and only warns when
+  // others may read it), so it is made 0640 first, as that warning asks: the guard then checks that no copy is readable by others.
+  chmodSync(hs.configPath, 0o640);
+  const guard = startSecretsGuard([password, hs.postgres!.password], { roots: [configDir, tmp], allowed: [hs.configPath, join(configDir, 'homeserver-postgres.yaml'), pwFile], pgLogs: [hs.postgres!.logFile] });
+  const env = { ...adminEnv(hs), ...guard.env };
   // 1. Killed while update_synapse_database builds the schema in PostgreSQL (phase 1): the tool goes on as an orphan, which
   // the rerun must stop. The test freezes the orphan first (SIGSTOP), so it is certainly still there, half done, for the rerun.
   let killed = false;
@@ -88,7 +101,7 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
         child.kill('SIGKILL');
       })();
     }
-  });
+  }, env);
   assert.ok(orphan, 'update_synapse_database was not running when the wizard was killed');
   assert.ok(killed, `the first run was never in the middle of the port:\n${describeRun(first)}`);
   assert.equal(first.signal, 'SIGKILL');
@@ -101,7 +114,7 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
     if (e.event === 'step-start' && e.id === 'stop-synapse') trafficStopped = traffic.stop();
     // Synapse has just stopped: the SQLite file must stay byte-identical from here on.
     if (e.event === 'step' && e.id === 'stop-synapse' && e.status === 'applied') stopHash = sha256(hs.sqlitePath);
-  });
+  }, env);
   await trafficStopped;
   assert.equal(second.code, 0, describeRun(second));
   assert.equal(done(second)?.ok, true);
@@ -109,6 +122,21 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
   assert.match(logs(second, 'port-snapshot').join('\n'), /A Synapse tool from an earlier, interrupted run is still running \(pid \d+, on \S+homeserver-postgres\.yaml\); stopping it/);
   assert.equal(toolPids(`${hs.state.dirInside}/homeserver-postgres.yaml`).length, 0, 'the orphan is gone');
   assert.ok(traffic.sent.length >= 5, `only ${traffic.sent.length} messages were sent during phase 1`);
+
+  // progress events from the real port of phase 1: per table and for all tables, rising to their totals, with rows/s.
+  const progress = second.events.filter((e) => e.event === 'progress' && e.id === 'port-snapshot') as unknown as { label: string; done: number; total: number; detail?: string }[];
+  const overall = progress.filter((p) => p.label === 'all tables');
+  assert.ok(overall.length >= 2, `progress for all tables: ${JSON.stringify(progress.slice(0, 5))}`);
+  for (let i = 1; i < overall.length; i++) assert.ok(overall[i]!.done >= overall[i - 1]!.done, 'the overall count never goes back');
+  const lastOverall = overall.at(-1)!;
+  assert.ok(lastOverall.total > 0);
+  assert.match(String(lastOverall.detail), /\d+ rows\/s/);
+  const lastPerTable = new Map(progress.filter((p) => p.label !== 'all tables' && p.label !== 'comparing tables').map((p) => [p.label, p]));
+  assert.ok(lastPerTable.has('events') && lastPerTable.has('event_json'), [...lastPerTable.keys()].join(' '));
+  assert.ok(lastOverall.done <= lastOverall.total && lastOverall.done >= [...lastPerTable.values()].reduce((a, p) => a + p.done, 0), 'the overall bar counts every table');
+  // every table's bar ends full, except perhaps user_ips: the row with a NUL byte inserted above is dropped, not copied
+  const short = [...lastPerTable.values()].filter((p) => p.done !== p.total).map((p) => `${p.label} short by ${p.total - p.done}`);
+  assert.ok(short.every((x) => x === 'user_ips short by 1'), `tables whose bar did not end full: ${short.join(', ')}`);
 
   // The estimate was shown before the downtime, and the downtime matched it within a factor of 2.
   const est = /Estimated downtime: (\d+) s/.exec(logs(second, 'stop-synapse').join('\n'));
@@ -159,13 +187,20 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
   await session.sendMessage(hs.rooms[0]!.roomId, 'first message on PostgreSQL');
 
   // status --json says where things stand.
-  const status = await runWizard(['status', '--json', '-c', hs.configPath]);
+  const status = await runWizard(['status', '--json', '-c', hs.configPath], undefined, guard.env);
   const st = status.events.find((x) => x.event === 'status') as { database?: { engine: string }; cutover?: { phase: string } } | undefined;
   assert.equal(st?.database?.engine, 'postgres');
   assert.equal(st?.cutover?.phase, 'done');
 
   // A third run finds nothing to do.
-  const third = await runWizard(cutoverFlags(hs, pwFile));
+  const third = await runWizard(cutoverFlags(hs, pwFile), undefined, env);
   assert.equal(third.code, 0, describeRun(third));
   assert.equal(stepEvent(third, 'preflight')?.status, 'done');
+
+  // No secret anywhere it should not be; Synapse really runs with that password (it logged in, above).
+  const report = guard.finish([first, second, status, third].flatMap((r) => [r.stdout, r.stderr]));
+  assert.deepEqual(report.leaks, []);
+  assert.ok(report.argvs.some((a) => a.includes('synctl')) && report.argvs.some((a) => a.some((x) => x.includes('synapse_port_db'))), `the record holds the tools: ${report.argvs.length} argvs`);
+  assert.match(report.pgLog, /CREATE ROLE "synapse_user" LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/, 'the role was created with a verifier, and the log shows it');
+  t.diagnostic(`secrets guard: ${report.argvs.length} argvs, ${report.written.length} files written, ${report.pgLog.length} bytes of PostgreSQL log searched`);
 }

@@ -44,7 +44,10 @@ while time.time() < end:
         buf += re.sub(r'\[[0-9;?]*[A-Za-z]', '', chunk.decode('utf8', 'replace'))
     if todo and todo[0][0] in buf[pos:]:
         pos = buf.index(todo[0][0], pos) + len(todo[0][0])
-        time.sleep(0.3)
+        # typed once the prompt has put the terminal in raw mode (the pty's termios, seen from the master)
+        raw_by = time.time() + 10
+        while termios.tcgetattr(fd)[3] & termios.ICANON and time.time() < raw_by:
+            select.select([], [], [], 0.01)
         os.write(fd, todo.pop(0)[1].encode())
 print(buf)
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
@@ -227,7 +230,8 @@ test('compose doctor: an OIDC issuer with a private CA is trusted after the CA f
   const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: tmp, stdio: 'pipe' });
   let server: ReturnType<typeof createServer> | undefined;
   try {
-    if (!existsSync(join(chroot, 'usr/sbin/update-ca-certificates'))) execFileSync('chroot', [chroot, 'apt-get', 'install', '-y', 'ca-certificates'], { stdio: 'pipe' });
+    // installed when the chroot is built (.ci/synapse-chroot.sh): no network during the tests
+    assert.ok(existsSync(join(chroot, 'usr/sbin/update-ca-certificates')), `ca-certificates is missing in ${chroot}; rebuild the chroot (rm -rf ${chroot} && bash .ci/synapse-chroot.sh), which installs it`);
     ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', `${caName}.crt`, '-days', '2', '-subj', '/CN=synapse-pg test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
     writeFileSync(join(tmp, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli } from './helpers/cli.js';
 
@@ -23,10 +23,6 @@ function config(args: Record<string, unknown>, serverName = 'example.org'): { pa
   const path = join(dir, 'homeserver.yaml');
   writeFileSync(path, text, { mode: 0o640 });
   return { path, text };
-}
-
-function tunedConf(): string {
-  return Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n');
 }
 
 function findings(events: Record<string, unknown>[]): Record<string, boolean> {

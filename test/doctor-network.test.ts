@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect, type Server } from 'node:net';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { expectedTuning } from './helpers/memory.js';
 import { freePort, loginAs, startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli } from './helpers/cli.js';
 
@@ -58,8 +58,8 @@ test('doctor: PostgreSQL not listening on the configured address (FAILURES 10) a
     assert.match(plan.find((a) => a.sql?.includes('work_mem') && !a.sql.includes('maintenance') && !a.sql.includes('autovacuum'))!.note!, /context user: a reload is enough/);
     assert.equal(await login(c, '127.0.0.2', 'synapse_user', password), 'synapse_user');
     assert.equal(c.psql(`SHOW listen_addresses`), '127.0.0.1,::1,127.0.0.2');
-    const rec = recommend(hostMemory(), 50);
-    assert.equal(c.psql(`SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'`), String(rec.shared_buffers));
+    const rec = expectedTuning(50);
+    for (const [name, mb] of Object.entries(rec)) assert.equal(c.psql(`SELECT pg_size_bytes(current_setting('${name}')) / 1048576`), String(mb), name);
     assert.equal(c.psql(`SELECT count(*) FROM pg_settings WHERE pending_restart`), '0');
     assert.equal((await doctor(c, cfg)).code, 0, 'a second run finds nothing');
 

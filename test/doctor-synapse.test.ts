@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
 import { health } from '../src/synapse/client.js';
 import { createSynctlService } from '../src/synapse/service.js';
@@ -21,10 +21,15 @@ function findings(events: Record<string, unknown>[]): Record<string, boolean> {
   return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed as boolean]));
 }
 
+/** Each finding's needsSynapseStopped, as the --json output says it. */
+function stoppedFlags(events: Record<string, unknown>[]): Record<string, unknown> {
+  return Object.fromEntries(events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.needsSynapseStopped]));
+}
+
 test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recreated with its real schema), missing keepalives, stream_positions ahead of its sequence, then a target Synapse already initialised, pending background updates, a schema too new', async () => {
   const chroot = requireSynapseChroot();
   const exec = createExecutor({ kind: 'chroot', dir: chroot });
-  const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const c = await startCluster({ extraConf: tunedConf() });
   const files = await generateHomeserver(exec, { serverName: `doctor${process.pid}.test`, port: await freePort() });
   const service = createSynctlService({ exec, configPath: files.configPathHost, baseUrl: files.baseUrl, startTimeoutMs: 120_000 });
   try {
@@ -37,12 +42,14 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const doctor = (...more: string[]) =>
       runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', files.logPathHost, ...more], { env: c.env, timeoutMs: 300_000 });
 
-    await assert.rejects(service.start(), 'Synapse refuses the C.UTF-8 database');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'Synapse refuses the C.UTF-8 database');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/);
     // The admin's choice first: allow_unsafe_locale, where Synapse reads it (it starts, and creates its schema in the C.UTF-8 database)
     const r0 = await doctor('--allow-unsafe-locale');
     assert.equal(r0.code, 0, r0.stdout + r0.stderr);
     assert.deepEqual(findings(r0.events), { 'database-locale': true, keepalives: true });
+    // needsSynapseStopped in the real output: a config edit does not need Synapse stopped
+    assert.deepEqual(stoppedFlags(r0.events), { 'database-locale': false, keepalives: false });
     assert.ok(r0.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r0.stdout);
     assert.equal(await health(files.baseUrl), true);
     assert.ok(Number(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse')) > 100, 'Synapse created its schema');
@@ -52,10 +59,12 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     const withKeepalives = { ...args, keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
     writeFileSync(files.configPathHost, setDatabaseSection(sqliteText, { name: 'psycopg2', args: withKeepalives }));
     rmSync(files.logPathHost, { force: true });
-    await assert.rejects(service.start(), 'without allow_unsafe_locale Synapse refuses it again');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'without allow_unsafe_locale Synapse refuses it again');
+    assert.match(readFileSync(files.logPathHost, 'utf8'), /Database has incorrect collation of 'C.UTF-8'. Should be 'C'/, 'for the locale, as its log says');
     const r1 = await doctor();
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
     assert.deepEqual(findings(r1.events), { 'database-locale': true });
+    assert.deepEqual(stoppedFlags(r1.events), { 'database-locale': true }, 'recreating the database needs Synapse stopped');
     const step = r1.events.find((e) => e.event === 'step' && e.id === 'database-locale')!;
     assert.match(String(step.message), /Recreated synapse and restored it: \d+ tables, \d+ rows, every table's count equal/);
     assert.ok(r1.events.some((e) => e.event === 'log' && /Synapse started and \/health answers OK/.test(String(e.message))), r1.stdout);
@@ -67,13 +76,14 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     c.psql(`DELETE FROM stream_positions WHERE stream_name = 'events';
             INSERT INTO stream_positions (stream_name, instance_name, stream_id) SELECT 'events', 'master', last_value + 100 FROM events_stream_seq;`, 'synapse');
     rmSync(files.logPathHost, { force: true });
-    await assert.rejects(service.start(), 'Synapse refuses the inconsistent stream position');
+    await assert.rejects(service.start(), { code: 'SERVICE', message: /^synctl start failed \(exit code 1\)/ }, 'Synapse refuses the inconsistent stream position');
     assert.match(readFileSync(files.logPathHost, 'utf8'), /Postgres sequence 'events_stream_seq' is inconsistent with associated stream position\s+of 'events' in the 'stream_positions' table/);
     // no --log: the doctor reads the failed start from the file Synapse's log_config names
     const r2 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`], { env: c.env, timeoutMs: 300_000 });
     assert.equal(r2.code, 0, r2.stdout + r2.stderr);
     assert.ok(r2.events.some((e) => e.event === 'log' && /its last start failed; the doctor reads the errors of that start from \S+homeserver\.log/.test(String(e.message))), r2.stdout);
     assert.deepEqual(findings(r2.events), { 'stream-positions': true });
+    assert.deepEqual(stoppedFlags(r2.events), { 'stream-positions': true }, 'moving a sequence needs Synapse stopped');
     const plan = r2.events.find((e) => e.event === 'plan' && e.id === 'stream-positions')!.actions as { sql: string }[];
     assert.match(plan[0]!.sql, /^SELECT setval\('events_stream_seq', \d+\);$/);
     assert.equal(await health(files.baseUrl), true, 'Synapse serves again');

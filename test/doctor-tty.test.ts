@@ -7,13 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { startCluster } from './helpers/cluster.js';
 import { BIN } from './helpers/cli.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 
-/** Runs argv in a pseudo-terminal, typing each answer once its prompt text has appeared; returns the screen text without escapes. */
+/** Runs argv in a pseudo-terminal, typing each answer once its prompt text has appeared and the terminal is in raw mode; returns the screen text without escapes. */
 const DRIVER = String.raw`
 import os, pty, sys, json, select, time, re, fcntl, termios, struct, signal
 spec = json.loads(sys.argv[1])
@@ -38,7 +38,10 @@ while time.time() < deadline:
     text = strip(out)
     if answers and answers[0][0] in text[seen:]:
         seen = text.index(answers[0][0], seen) + len(answers[0][0])
-        time.sleep(0.3)
+        # the prompt reads keys once it has put the terminal in raw mode (the pty's termios, shared with the master): wait for it
+        raw_by = time.time() + 10
+        while termios.tcgetattr(fd)[3] & termios.ICANON and time.time() < raw_by:
+            select.select([], [], [], 0.01)
         os.write(fd, answers.pop(0)[1].encode())
 else:
     os.kill(pid, signal.SIGKILL)
@@ -55,7 +58,7 @@ function inTerminal(argv: string[], env: Record<string, string>, answers: [strin
 }
 
 test('doctor in a terminal asks before each fix: "No" leaves the config alone, "Yes" applies and verifies', async () => {
-  const c = await startCluster({ extraConf: Object.entries(recommend(hostMemory(), 50)).map(([k, v]) => `${k} = '${v}MB'`).join('\n') });
+  const c = await startCluster({ extraConf: tunedConf() });
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-tty-'));
   try {
     const password = randomBytes(15).toString('base64url');

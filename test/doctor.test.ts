@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setDatabaseSection } from '../src/config/database-block.js';
-import { hostMemory, recommend } from '../src/doctor/tuning.js';
+import { tunedConf } from './helpers/memory.js';
 import { HBA_RHEL_IDENT, loginAs, startCluster, type Cluster } from './helpers/cluster.js';
 import { runCli } from './helpers/cli.js';
 
@@ -27,11 +27,6 @@ function config(args: Record<string, unknown>): { path: string; dir: string } {
 
 const KEEPALIVES = { keepalives_idle: 10, keepalives_interval: 10, keepalives_count: 3 };
 
-/** Memory settings the doctor recommends for this host, so that a "healthy" cluster has no tuning finding. */
-function tunedConf(): string {
-  const r = recommend(hostMemory(), 50);
-  return Object.entries(r).map(([k, v]) => `${k} = '${v}MB'`).join('\n');
-}
 
 function doctor(c: Cluster, cfg: string, ...more: string[]) {
   return runCli(['doctor', '--yes', '--json', '-c', cfg, ...more], { env: c.env, timeoutMs: 240_000 });

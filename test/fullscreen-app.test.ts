@@ -114,7 +114,13 @@ test('a failed flow offers retry (the flow runs again) and quit; Ctrl-C pauses, 
     assert.equal(await app.code, 130);
     assert.match(app.stderr(), /paused safely/);
     assert.match(app.stderr(), /To resume, run: synapse-pg setup/);
-    assert.ok(t.written().endsWith('') && t.written().lastIndexOf('\x1b[?1049l') > t.written().lastIndexOf('\x1b[?1049h'));
+    // the terminal is left as it was: the alternate screen entered, then left, and the cursor shown again after it was hidden
+    const w = t.written();
+    const entered = w.lastIndexOf('\x1b[?1049h');
+    assert.ok(entered >= 0, 'the app used the alternate screen');
+    const tail = w.slice(entered);
+    assert.ok(tail.includes('\x1b[?1049l'), 'and left it');
+    assert.ok(tail.lastIndexOf('\x1b[?25h') > tail.lastIndexOf('\x1b[?25l'), 'the cursor is shown again');
   } finally {
     t.dispose();
   }

@@ -7,21 +7,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detect, recommend, postgresReachable } from '../src/status/detect.js';
 import { menuItems, detectionLines } from '../screens/fullscreen/menu-model.js';
+import { startCluster } from './helpers/cluster.js';
 
 function dir(): string {
   return mkdtempSync(join(tmpdir(), 'spgw-detect-'));
 }
 
-/** A TCP server that answers an SSLRequest with 'N', as PostgreSQL does without SSL. */
-async function fakePostgres(reply = 'N'): Promise<{ port: number; server: Server }> {
+/** Another kind of server (HTTP) on a TCP port: not PostgreSQL, so the probe must say so. */
+async function otherServer(reply: string): Promise<{ port: number; server: Server }> {
   const server = createServer((s) => s.once('data', () => s.end(reply)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, server };
 }
 
-test('a SQLite config: files, database, pid file alive, PostgreSQL from PGHOST/PGPORT; setup is suggested first', async () => {
+test('a SQLite config: files, database, pid file alive, a real PostgreSQL from PGHOST/PGPORT; setup is suggested first', async () => {
   const d = dir();
-  const pg = await fakePostgres();
+  const pg = await startCluster();
   try {
     writeFileSync(join(d, 'homeserver.pid'), `${process.pid}\n`);
     writeFileSync(join(d, 'homeserver.yaml'), `server_name: example.org\npid_file: ${join(d, 'homeserver.pid')}\ndatabase:\n  name: sqlite3\n  args:\n    database: ${join(d, 'homeserver.db')}\n`);
@@ -36,7 +37,7 @@ test('a SQLite config: files, database, pid file alive, PostgreSQL from PGHOST/P
     assert.equal(menuItems(r)[0]!.label, 'First-time setup');
     assert.deepEqual(detectionLines(r).map(([label]) => label), ['Config', 'Database', 'Synapse', 'PostgreSQL', 'Cutover']);
   } finally {
-    pg.server.close();
+    pg.stop();
   }
 });
 
@@ -83,7 +84,7 @@ test('a broken config, no config at all, and a finished journal never throw', as
 });
 
 test('the PostgreSQL probe tells PostgreSQL from another server and from a Unix socket that is not there', async () => {
-  const other = await fakePostgres('HTTP/1.1 400 Bad Request\r\n\r\n');
+  const other = await otherServer('HTTP/1.1 400 Bad Request\r\n\r\n');
   try {
     const r = await postgresReachable('127.0.0.1', other.port, 500);
     assert.deepEqual(r, { reachable: false, where: `127.0.0.1:${other.port}`, evidence: 'something answers there, but not PostgreSQL' });
@@ -93,4 +94,13 @@ test('the PostgreSQL probe tells PostgreSQL from another server and from a Unix 
   const sock = await postgresReachable(dir(), 5432, 500);
   assert.equal(sock.reachable, false);
   assert.match(sock.where, /\.s\.PGSQL\.5432$/);
+  // and a real PostgreSQL, by TCP and by its Unix socket, is reachable; once stopped, it is not
+  const pg = await startCluster();
+  try {
+    assert.deepEqual(await postgresReachable('127.0.0.1', pg.port, 2000), { reachable: true, where: `127.0.0.1:${pg.port}`, evidence: 'accepting connections' });
+    assert.equal((await postgresReachable(pg.socketDir, pg.port, 2000)).reachable, true);
+  } finally {
+    pg.stop();
+  }
+  assert.equal((await postgresReachable('127.0.0.1', pg.port, 500)).reachable, false);
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { createExecutor } from '../src/adapters/exec.js';
 import { setDatabaseSection } from '../src/config/database-block.js';
 import { generateHomeserver } from '../src/sandbox/homeserver.js';
@@ -31,6 +32,21 @@ function counts(c: Cluster, db: string): Record<string, number> {
   const out = c.psql(`SELECT c.relname || '=' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', c.relname), false, true, '')))[1]::text
                         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`, db);
   return Object.fromEntries(out.split('\n').map((l) => [l.split('=')[0]!, Number(l.split('=')[1])]));
+}
+
+/** A TCP relay to `target` on a port of its own; counts the connections it carried. */
+async function relay(target: URL): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const server = createServer((client) => {
+    n++;
+    const up = connect(Number(target.port), target.hostname);
+    client.pipe(up).pipe(client);
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, connections: () => n, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 async function leave(s: MatrixSession, roomId: string): Promise<void> {
@@ -82,6 +98,15 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
 
     // purge: events before the cut-off drop, later messages stay readable, the room takes new ones; a backup first
     const oldEvents = () => Number(c.psql(`SELECT count(*) FROM events WHERE room_id = '${history}' AND origin_server_ts < ${cutoff}`, 'synapse'));
+    // without --delete-local-events, local events are kept (every event here is local): the same rows, the old messages' JSON
+    // included (Synapse keeps them as outliers, so /messages no longer pages back to them)
+    const keptBefore = oldEvents();
+    const keep = await maintain('purge', '--yes', '--room', history, '--before', String(cutoff), '--admin-token-file', tokenFile);
+    assert.equal(keep.code, 0, keep.stdout + keep.stderr);
+    assert.equal(stepStatuses(keep.events).purge, 'applied');
+    assert.equal(oldEvents(), keptBefore, 'no local event before the cut-off was deleted');
+    const oldBodies = () => Number(c.psql(`SELECT count(*) FROM event_json j JOIN events e USING (event_id) WHERE e.room_id = '${history}' AND e.origin_server_ts < ${cutoff} AND j.json LIKE '%"body":"old %'`, 'synapse'));
+    assert.equal(oldBodies(), 6, 'the six old messages are still stored');
     const before = oldEvents();
     const prePurge = join(work, 'pre-purge.dump');
     const p = await maintain('purge', '--yes', '--room', history, '--before', String(cutoff), '--delete-local-events', '--admin-token-file', tokenFile, '--backup-file', prePurge);
@@ -105,6 +130,21 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.equal(stepStatuses(dry.events)['delete-rooms'], 'planned');
     assert.match(JSON.stringify(dry.events.find((e) => e.event === 'plan' && e.id === 'delete-rooms')), new RegExp(`DELETE /_synapse/admin/v2/rooms/${abandoned.replace(/[.$!]/g, '\\$&')}`));
     assert.equal(c.psql(`SELECT count(*) FROM rooms WHERE room_id = '${abandoned}'`, 'synapse'), '1');
+    // --synapse-url wins over the listener in the config: the same dry run through a TCP relay on another port reaches Synapse
+    // only through the relay, which counts its connections
+    const relayed = await relay(new URL(files.baseUrl));
+    try {
+      const via = await maintain('rooms', '--dry-run', '--admin-token-file', tokenFile, '--synapse-url', relayed.url);
+      assert.equal(via.code, 0, via.stdout + via.stderr);
+      assert.equal(stepStatuses(via.events)['delete-rooms'], 'planned');
+      assert.ok(relayed.connections() > 0, 'the Admin API was called at --synapse-url');
+    } finally {
+      await relayed.close();
+    }
+    const nowhere = await freePort();
+    const refusedUrl = await maintain('rooms', '--dry-run', '--admin-token-file', tokenFile, '--synapse-url', `http://127.0.0.1:${nowhere}`);
+    assert.equal(refusedUrl.code, 1, 'nothing listens at that --synapse-url');
+    assert.match(JSON.stringify(refusedUrl.events), new RegExp(`127\\.0\\.0\\.1:${nowhere}`), 'and the failure names it');
     // ... then listed (only the abandoned one), deleted, gone from rooms
     const rr = await maintain('rooms', '--yes', '--admin-token-file', tokenFile);
     assert.equal(rr.code, 0, rr.stdout + rr.stderr);
@@ -128,6 +168,10 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     const refused = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local');
     assert.equal(refused.code, 1);
     assert.equal(stepStatuses(refused.events)['vacuum-full'], 'failed');
+    const refusal = refused.events.find((e) => e.event === 'step' && e.id === 'vacuum-full')!;
+    assert.equal(refusal.message, `Synapse is running (${files.baseUrl}/health answers OK); VACUUM FULL would lock its tables for the whole run.`);
+    assert.match(String(refusal.hint), /pass --service so the wizard stops it and starts it again/);
+    assert.equal(await health(files.baseUrl), true, 'and Synapse was left running');
     const v = await maintain('vacuum', '--yes');
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.ok(Number(figure(reports(v, 'vacuum')[0]!, 'tables vacuumed and analysed')) > 100);
@@ -164,12 +208,15 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
       onLine: (line, child) => {
         if (!killedVacuum && /Stopping Synapse/.test(line)) {
           killedVacuum = true;
-          setTimeout(() => child.kill('SIGKILL'), 200);
+          // killed as soon as Synapse no longer answers (the wizard then still proves the stop, runs VACUUM FULL, starts it)
+          void (async () => {
+            for (let i = 0; i < 1200 && (await health(files.baseUrl, { timeoutMs: 1000 })); i++) await sleep(100);
+            child.kill('SIGKILL');
+          })();
         }
       },
     });
     assert.ok(killedVacuum && cut.code === null, `VACUUM FULL was killed after it began to stop Synapse: ${cut.stdout}`);
-    for (let i = 0; i < 120 && (await health(files.baseUrl)); i++) await new Promise((r) => setTimeout(r, 500));
     assert.equal(await health(files.baseUrl), false, 'the killed run left Synapse stopped');
     const resumed = await runCli(vacuumArgs, { env: c.env, watchSecrets: secrets, timeoutMs: 300_000 });
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
@@ -214,6 +261,19 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     const b = await maintain('backup', '--yes', '--backup-file', dump);
     assert.equal(b.code, 0, b.stdout + b.stderr);
     assert.equal((statSync(dump).mode & 0o777), 0o600);
+    // the row counts kept beside it (mode 0600) are PostgreSQL's own, read here with count(*) (Synapse is stopped: nothing writes)
+    const manifestFile = `${dump}.rows.json`;
+    assert.equal(statSync(manifestFile).mode & 0o777, 0o600);
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { database: string; excludedData: string[]; rows: Record<string, number> };
+    assert.equal(manifest.database, 'synapse');
+    assert.deepEqual(manifest.excludedData, ['e2e_one_time_keys_json']);
+    const expectedRows = counts(c, 'synapse');
+    const keptRows = { ...manifest.rows };
+    for (const t of manifest.excludedData) {
+      delete expectedRows[t];
+      delete keptRows[t];
+    }
+    assert.deepEqual(keptRows, expectedRows);
     const list = execFileSync('pg_restore', ['--list', dump], { encoding: 'utf8' });
     assert.match(list, /TABLE public e2e_one_time_keys_json /);
     assert.doesNotMatch(list, /TABLE DATA public e2e_one_time_keys_json /);
@@ -231,10 +291,12 @@ test('maintain on the real Synapse on PostgreSQL: purge, rooms, vacuum, report, 
     assert.match(String(again.events.find((e) => e.event === 'step' && e.id === 'restore-target')?.message), /exists already; a restore never goes over an existing database/);
 
     // VACUUM FULL with Synapse stopped: the space reclaimed is what pg_database_size says
+    const sizeBefore = Number(c.psql(`SELECT pg_database_size('synapse')`)); // Synapse stopped, autovacuum off: nothing changes it
     const full = await maintain('vacuum', '--full', '--yes', '--pg-admin', 'local');
     assert.equal(full.code, 0, full.stdout + full.stderr);
     const fr = reports(full, 'vacuum-full')[0]!;
     const [fb, fa] = (fr.bars as { value: number }[]).map((x) => x.value);
+    assert.equal(fb, sizeBefore, "the size before is PostgreSQL's, read by the test before the run");
     assert.equal(fa, Number(c.psql(`SELECT pg_database_size('synapse')`)));
     assert.equal(figure(fr, 'space reclaimed'), Math.max(0, fb! - fa!));
     console.log(`VACUUM FULL: ${fb} -> ${fa} bytes`);

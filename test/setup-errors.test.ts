@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startCluster } from './helpers/cluster.js';
+import { findSecrets, secretForms } from './helpers/secrets.js';
 import { runCli, stepStatuses } from './helpers/cli.js';
 import { pgAdmin } from '../src/setup/steps/pg-admin.js';
 import type { SetupContext } from '../src/setup/context.js';
@@ -138,9 +139,18 @@ test('a server older than PostgreSQL 14 is refused (only 15 installs here, so th
   assert.match(r.message, /PostgreSQL 13.14 is too old: Synapse requires PostgreSQL 14 or above/);
 });
 
-test('the argv watcher used by the secret tests does catch a secret in argv', async () => {
-  const marker = 'not-a-secret-marker-' + process.pid;
-  const r = await runCli(['setup', '--yes', '--db-port', marker], { watchSecrets: [marker] });
-  assert.equal(r.code, 2);
-  assert.ok(r.leaks.length > 0, 'a value passed in argv is seen in /proc/*/cmdline');
+test('the argv record used by the secret tests catches a secret in a child\'s argv, in any of its encodings', async () => {
+  // PGHOST goes to psql as -h (not a secret, so it may): a marker there must be caught in the exec adapter's record.
+  const marker = `/nonexistent/marker'"\\$\t${process.pid}`;
+  const home = mkdtempSync(join(tmpdir(), 'spgw-argv-'));
+  const r = await runCli(['setup', '--yes', '--json', '--db-port', '1'], { cwd: home, env: { PGHOST: marker, HOME: home }, watchSecrets: [marker] });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const psql = r.argvs.find((a) => a.includes('psql'));
+  assert.ok(psql, `psql was started and recorded: ${JSON.stringify(r.argvs)}`);
+  assert.deepEqual(psql.slice(psql.indexOf('-h'), psql.indexOf('-h') + 2), ['-h', marker]);
+  assert.ok(r.leaks.some((l) => l.includes('as raw')), r.leaks.join('\n'));
+  // each encoding is found where it occurs
+  for (const [name, form] of secretForms(marker)) assert.deepEqual(findSecrets(`x ${form} y`, [marker]).includes(`secret #0 as ${name}`), true, name);
+  assert.deepEqual(findSecrets(`x ${Buffer.from('ab' + marker + 'cd').toString('base64')} y`, [marker]).length > 0, true, 'base64 inside a longer blob');
+  assert.deepEqual(findSecrets('nothing here', [marker]), []);
 });

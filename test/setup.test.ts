@@ -6,8 +6,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { execFileSync } from 'node:child_process';
 import { HBA_RHEL_IDENT, loginAs, startCluster } from './helpers/cluster.js';
 import { runCli, stepStatuses } from './helpers/cli.js';
+import { nastyPassword, startSecretsGuard } from './helpers/secrets.js';
+import { requireSynapseChroot } from './helpers/synapse.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'generated', 'homeserver.yaml');
 
@@ -33,15 +36,27 @@ function passwordFile(dir: string): { path: string; password: string } {
 
 const login = loginAs;
 
-test('setup --yes on a Debian-style cluster: role, database and database: block, verified; a rerun changes nothing', async () => {
-  const c = await startCluster();
+/** Reads YAML with PyYAML in the Synapse chroot, as Synapse does (not with the yaml package the wizard writes with). */
+function pyYaml(text: string): Record<string, unknown> {
+  const chroot = requireSynapseChroot();
+  return JSON.parse(execFileSync('chroot', [chroot, 'python3', '-c', 'import json,sys,yaml\nprint(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }));
+}
+
+test('setup --yes on a Debian-style cluster: role, database and database: block, verified, no secret leaked; a rerun changes nothing', async () => {
+  const c = await startCluster({ extraConf: 'log_statement = all' });
   try {
     const dir = tmp();
     const cfg = homeserverYaml(dir);
-    const pw = passwordFile(dir);
+    // quotes, a backslash, a dollar and a tab: every layer (YAML, SQL, argv, JSON) has to escape them
+    const random = randomBytes(12).toString('base64url');
+    const password = nastyPassword(random);
+    const pwPath = join(dir, 'db-password');
+    writeFileSync(pwPath, password + '\n', { mode: 0o600 });
+    const pw = { path: pwPath, password };
     const hbaBefore = readFileSync(c.hbaFile, 'utf8');
     const args = ['setup', '--yes', '--json', '-c', cfg.path, '--db-port', String(c.port), '--db-password-file', pw.path];
-    const r = await runCli(args, { env: c.env, watchSecrets: [pw.password] });
+    const guard = startSecretsGuard([pw.password], { roots: [dir, c.dir], allowed: [cfg.path, pw.path], pgLogs: [join(c.dir, 'server.log')] });
+    const r = await runCli(args, { env: { ...c.env, ...guard.env }, watchSecrets: [pw.password] });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(stepStatuses(r.events), {
       'find-config': 'done',
@@ -51,11 +66,14 @@ test('setup --yes on a Debian-style cluster: role, database and database: block,
       'pg-hba': 'done',
       'database-config': 'applied',
     });
-    assert.deepEqual(r.events.at(-1), { event: 'done', ok: true, message: r.events.at(-1)!.message });
-    // no secret in any child's argv, nor in what the wizard printed
-    assert.ok(r.seenProcesses > 3, 'the argv watcher saw the child processes');
-    assert.deepEqual(r.leaks, []);
-    assert.ok(!r.stdout.includes(pw.password) && !r.stderr.includes(pw.password));
+    assert.deepEqual(r.events.at(-1), { event: 'done', ok: true, message: 'All steps verified (3 applied, 3 already done or skipped).' });
+    // no secret in any child's argv (every one recorded), in what the wizard printed, in a file it wrote, or in the SQL PostgreSQL received
+    const report = guard.finish([r.stdout, r.stderr]);
+    assert.deepEqual(report.leaks, []);
+    assert.ok(report.argvs.filter((a) => a.includes('psql')).length >= 3, `the record holds the psql children: ${JSON.stringify(report.argvs)}`);
+    assert.ok(report.written.includes(cfg.path), 'the config the run wrote was searched');
+    assert.match(report.pgLog, /statement: .*CREATE ROLE "synapse_user" LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/, 'the CREATE ROLE reached the log, with a verifier');
+    assert.equal(statSync(cfg.path).mode & 0o777, 0o640, 'the config keeps its mode (no access for others)');
 
     assert.equal(c.psql(`SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'`), 'UTF8 C C synapse_user');
     assert.equal(await login(c, '127.0.0.1', 'synapse_user', pw.password), 'synapse_user');
@@ -69,9 +87,9 @@ test('setup --yes on a Debian-style cluster: role, database and database: block,
     assert.equal(after.slice(after.indexOf('log_config:')), cfg.text.slice(oldEnd));
     assert.equal(
       after.slice(start, after.indexOf('log_config:')),
-      `database:\n  name: psycopg2\n  args:\n    user: synapse_user\n    password: ${pw.password}\n    dbname: synapse\n    host: localhost\n    port: ${c.port}\n    cp_min: 5\n    cp_max: 10\n    keepalives_idle: 10\n    keepalives_interval: 10\n    keepalives_count: 3\n`,
+      `database:\n  name: psycopg2\n  args:\n    user: synapse_user\n    password: "Pw'\\"\\\\$\\t${random}"\n    dbname: synapse\n    host: localhost\n    port: ${c.port}\n    cp_min: 5\n    cp_max: 10\n    keepalives_idle: 10\n    keepalives_interval: 10\n    keepalives_count: 3\n`,
     );
-    assert.equal(statSync(cfg.path).mode & 0o777, 0o640, 'mode kept');
+    assert.equal((pyYaml(after).database as { args: { password: string } }).args.password, password, 'PyYAML reads the password back');
     const backups = readdirSync(dir).filter((f) => f.startsWith('homeserver.yaml.synapse-pg-'));
     assert.equal(backups.length, 1);
     assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), cfg.text, 'the backup holds the original');
@@ -203,7 +221,8 @@ test('a generated password is saved 0600 before use, and never printed', async (
     const file = join(dir, '.synapse-pg', 'db-password');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const password = readFileSync(file, 'utf8').trim();
-    assert.ok(password.length >= 22, 'at least 128 bits');
+    assert.match(password, /^[A-Za-z0-9_-]{32}$/, 'base64url');
+    assert.equal(Buffer.from(password, 'base64url').length, 24, '192 bits, as the README says');
     assert.ok(!r.stdout.includes(password));
     assert.equal(parse(readFileSync(cfg.path, 'utf8')).database.args.password, password);
     assert.equal(await login(c, 'localhost', 'synapse_user', password), 'synapse_user');

@@ -1,4 +1,5 @@
 // Runs commands through a prefix (local, another OS user, docker exec, chroot) with one result shape and a host-to-inside path map.
+import { appendFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { WizardError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
@@ -140,6 +141,7 @@ export function createExecutor(target: ExecTarget, pathMap: PathMapEntry[] = [])
 /** Runs an argv as given (no shell). Never throws for a non-zero exit: the result says what happened. */
 export async function runArgv(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
+  recordArgv(argv);
   const child = execa(file!, args, {
     input: opts.input,
     cwd: opts.cwd,
@@ -181,6 +183,15 @@ export async function runArgv(argv: string[], opts: ExecOptions = {}): Promise<E
     isCanceled: !!r.isCanceled,
     spawnError: spawnFailed ? redact(r.shortMessage ?? code ?? 'could not start') : undefined,
   };
+}
+
+/**
+ * Tests' secrets guard: with SYNAPSE_PG_TEST_EXEC_LOG set to a file, every argv is appended to it (one JSON array a line,
+ * mode 0600) before the child starts, so a test sees every command line for certain, not by sampling /proc.
+ */
+function recordArgv(argv: string[]): void {
+  const log = process.env.SYNAPSE_PG_TEST_EXEC_LOG;
+  if (log) appendFileSync(log, JSON.stringify(argv) + '\n', { mode: 0o600 });
 }
 
 export { formatArgv } from '../core/argv.js';

@@ -35,12 +35,16 @@ interface Event { event: string; id?: string; status?: string; message?: string;
 /** opts.dbPort: where Synapse and the engine reach PostgreSQL (a latency proxy's port); opts.engine: --engine. */
 export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) => void, opts: { dbPort?: number; engine?: 'copy' | 'port-db' } = {}): Promise<WizardResult> {
   const tmp = await mkdtemp(join(tmpdir(), 'spgw-bench-'));
+  // The superuser's password goes in PGPASSWORD, never on the wizard's command line (other users can read argv).
+  const superuser = new URL(hs.superuserUrl());
+  const superuserPassword = decodeURIComponent(superuser.password);
+  superuser.password = '';
   const args = [
     MAIN, 'cutover', '--yes', '--json',
     '--synapse-exec', `chroot:${hs.exec.target.kind === 'chroot' ? hs.exec.target.dir : '/'}`,
     '--service', 'synctl',
     '-c', hs.configPath,
-    '--pg-admin', `url:${hs.superuserUrl()}`,
+    '--pg-admin', `url:${superuser.toString()}`,
     '--db-host', '127.0.0.1', '--db-port', String(opts.dbPort ?? hs.pg.port),
     ...(opts.engine ? ['--engine', opts.engine] : []),
     '--db-user', DB.user, '--db-name', DB.name,
@@ -51,7 +55,7 @@ export async function runWizardCutover(hs: ScenarioHomeserver, log: (m: string) 
   let stderr = '';
   const t0 = Date.now();
   try {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PGPASSWORD: superuserPassword } });
     const memory = peakMemory(child.pid!);
     // Interrupted bench: the wizard gets the same chance to stop cleanly as an admin's Ctrl-C gives it.
     const interrupt = onCleanup('synapse-pg cutover', () => void child.kill('SIGINT'));

@@ -1,7 +1,9 @@
-// Runs the built binary with flags only, like an admin's script would, and watches every process's argv for secrets.
+// Runs the built binary with flags only, like an admin's script would, and checks every child's argv for secrets.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findSecrets } from './secrets.js';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'dist', 'screens', 'main.js');
 
@@ -11,17 +13,17 @@ export interface CliResult {
   stderr: string;
   /** Parsed --json lines. */
   events: Record<string, unknown>[];
-  /** argv lines of other processes seen during the run that contained a watched secret. */
+  /** Child argvs (recorded by the exec adapter, every one) that held a watched secret in any encoding. */
   leaks: string[];
-  /** How many distinct processes were seen while watching (proves the watcher saw the children). */
-  seenProcesses: number;
+  /** Every argv the wizard started, in order (the exec adapter's record, see test/helpers/secrets.ts). */
+  argvs: string[][];
 }
 
 export interface CliOptions {
   env?: Record<string, string>;
   cwd?: string;
   input?: string;
-  /** Secrets that must never show up in any process's argv during the run. */
+  /** Secrets that must never show up in any child's argv during the run, in any encoding. */
   watchSecrets?: string[];
   timeoutMs?: number;
   /** Called with each line of stdout as it arrives, with the child (to send it signals). */
@@ -29,9 +31,12 @@ export interface CliOptions {
 }
 
 export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  // Every child's argv is appended to this file by the exec adapter before it starts (a guard's own log wins when given).
+  const logDir = mkdtempSync(join(tmpdir(), 'spgw-argv-'));
+  const execLog = opts.env?.SYNAPSE_PG_TEST_EXEC_LOG ?? join(logDir, 'argv.jsonl');
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    env: { ...process.env, NO_COLOR: '1', SYNAPSE_PG_TEST_EXEC_LOG: execLog, ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -47,33 +52,18 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
   });
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(opts.input ?? '');
-  const leaks: string[] = [];
-  const seen = new Set<string>();
-  const watch = opts.watchSecrets?.filter(Boolean) ?? [];
-  const timer = watch.length
-    ? setInterval(() => {
-        for (const pid of readdirSync('/proc')) {
-          if (!/^\d+$/.test(pid)) continue;
-          let cmd: string;
-          try {
-            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-          } catch {
-            continue;
-          }
-          seen.add(`${pid}:${cmd}`);
-          for (const s of watch) if (cmd.includes(s)) leaks.push(cmd);
-        }
-      }, 3)
-    : undefined;
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(killer);
-  if (timer) clearInterval(timer);
+  const argvs = existsSync(execLog) ? readFileSync(execLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
+  rmSync(logDir, { recursive: true, force: true });
+  const watch = opts.watchSecrets?.filter(Boolean) ?? [];
+  const leaks = argvs.flatMap((argv) => findSecrets(argv.join('\0'), watch).map((f) => `${JSON.stringify(argv)}: ${f}`));
   const events = stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code, stdout, stderr, events, leaks, seenProcesses: seen.size };
+  return { code, stdout, stderr, events, leaks, argvs };
 }
 
 /** The `step` events by id. */

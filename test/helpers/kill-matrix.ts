@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { health } from '../../src/synapse/client.js';
-import { cutoverFlags, describeRun, psql, runWizard, type WizardEvent, type WizardRun } from '../cutover-helpers.js';
+import { adminEnv, cutoverFlags, describeRun, psql, runWizard, type WizardEvent, type WizardRun } from '../cutover-helpers.js';
 import { startPracticeHomeserver, type PracticeHomeserver } from './synapse.js';
 
 export interface KillPoint {
@@ -78,12 +78,12 @@ export async function killAndResume(k: KillPoint): Promise<string> {
       killed = true;
       if (k.delayMs) setTimeout(() => child.kill('SIGKILL'), k.delayMs);
       else child.kill('SIGKILL');
-    });
+    }, adminEnv(hs));
     assert.ok(killed, `${k.label}: the kill point was never reached: ${describeRun(first)}`);
     assert.equal(first.signal, 'SIGKILL', `${k.label}: the first run ended before the kill (${first.code}): ${describeRun(first)}`);
     await statusAgrees(hs, `${k.label}, after the kill`);
 
-    const second = await runWizard(cutoverFlags(hs, pwFile));
+    const second = await runWizard(cutoverFlags(hs, pwFile), undefined, adminEnv(hs));
     assert.equal(second.code, 0, `${k.label}: the rerun failed: ${describeRun(second)}`);
     assert.ok(await health(hs.baseUrl), `${k.label}: Synapse answers after the rerun`);
     await statusAgrees(hs, `${k.label}, after the rerun`);
