@@ -52,7 +52,7 @@ async function everyEntry(flags: string[], sandbox: RegExp, env: Record<string, 
       assert.match(flat(s), /serves from SQLite \(pid \d+ holds/, 'status maps the chroot paths to see what Synapse holds open');
     });
     await entry(pane, 's', (s) => {
-      assert.match(s, /\+ verified\s+Reach PostgreSQL as a superuser/);
+      assert.match(s, /\+ verified\s+Reach PostgreSQL as an admin/);
       assert.match(flat(s), /Done: Dry run: nothing was changed/);
     }, async () => {
       await pane.waitFor(/Password for the new role synapse_user/);

@@ -1,5 +1,5 @@
 // Reads and merges Synapse config files exactly as Synapse does (read_config_files: YAML 1.1, shallow top-level merge).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { requireRegularFile } from '../adapters/files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDocument, type Document, type YAMLError } from 'yaml';
@@ -74,13 +74,18 @@ function parseChecked(path: string, text: string): { file: ConfigFile; mapping: 
   return { file: { path, text, data: {} }, mapping: false };
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
 export async function loadConfig(paths: string[]): Promise<LoadedConfig> {
   const files: ConfigFile[] = [];
   const warnings: string[] = [];
   for (const path of paths) {
     let text: string;
     // a FIFO or a device given as the config is refused by stat(), never opened (reading a FIFO would hang)
-    await requireRegularFile(path, 'Synapse config file');
+    // (a directory is let through: reading it fails with EISDIR, whose hint says to pass it as a config directory)
+    if (!(await isDirectory(path))) await requireRegularFile(path, 'Synapse config file');
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
