@@ -6,7 +6,7 @@ import { isWizardError } from '../core/errors.js';
 import type { CheckResult, VerifyResult } from '../core/step.js';
 import { quoteIdent, quoteLiteral } from '../pg/identifiers.js';
 import { requireAdmin, synapseDbArgs, type SetupContext } from './context.js';
-import { clientCidrs } from './steps/pg-hba.js';
+import { clientCidrs } from './client-address.js';
 
 /** Why pg_hba.conf is not the wizard's to edit here; undefined when it is (a local server and a superuser). */
 export async function remoteReason(ctx: SetupContext): Promise<string | undefined> {
