@@ -66,6 +66,15 @@ for (const engine of ['copy', 'port-db'] as const) {
       assert.equal(bodies.filter((b) => b.startsWith('practice message ')).length, 20);
       await session.sendMessage(hs.rooms[0]!.roomId, 'first message on the remote PostgreSQL');
       assert.ok(Number(r.psql(`SELECT count(*) FROM events WHERE type = 'm.room.message'`, 'synapse')) >= 21);
+
+      if (engine === 'copy') {
+        // maintenance connects as Synapse does: verify-full, the CA read through the chroot; the server's disk is unknown from here
+        const report = await runWizard(['maintain', 'report', '--json', '-c', hs.configPath, '--synapse-exec', `chroot:${hs.state.chrootDir}`]);
+        assert.equal(report.code, 0, describeRun(report));
+        const sizes = report.events.find((e) => e.event === 'report') as { figures?: { label: string; value: unknown }[] } | undefined;
+        assert.ok(Number(sizes?.figures?.find((f) => f.label === 'database')?.value) > 0, JSON.stringify(sizes));
+        assert.equal(sizes?.figures?.find((f) => f.label === 'free disk')?.value, `unknown: PostgreSQL runs on ${r.addr}, not on this machine`);
+      }
     } finally {
       await hs.stop();
       r.stop();

@@ -127,3 +127,26 @@ test('an admin without CREATEROLE is refused before anything changes, naming the
     r.stop();
   }
 });
+
+test('a superuser on another host: pg_hba.conf is still the server admin\'s (not edited, though this machine could read the file); the line is printed', async () => {
+  const r = startRemotePg({ hba: (host) => `local all postgres peer\nhostssl all root_admin ${host}/32 scram-sha-256\n` });
+  try {
+    const pw = 'R' + randomBytes(15).toString('base64url');
+    r.psql(`CREATE ROLE root_admin LOGIN SUPERUSER PASSWORD '${pw}'`);
+    const hbaBefore = r.hba();
+    const w = workDir();
+    const args = setupArgs(r, w).map((a) => a.replace(`url:${r.adminUrl}`, `url:postgresql://root_admin@${r.addr}:${r.port}/postgres`));
+    const res = await runCli(args, { env: { PGPASSWORD: pw, HOME: w.dir }, cwd: w.dir });
+    assert.equal(res.code, 1, res.stdout);
+    const admin = res.events.find((e) => e.event === 'step' && e.id === 'pg-admin')!;
+    assert.match(String(admin.message), /as a superuser/);
+    const failed = res.events.find((e) => e.event === 'step' && e.status === 'failed')!;
+    assert.equal(failed.id, 'pg-hba');
+    assert.match(String(failed.message), new RegExp(`PostgreSQL is on another host \\(${r.addr.replaceAll('.', '\\.')}\\), whose pg_hba\\.conf is its admin's`));
+    assert.ok(String(failed.message).includes(`hostssl    synapse    synapse_user    ${r.hostAddr}/32    scram-sha-256`));
+    assert.equal(r.hba(), hbaBefore, 'not edited');
+    assert.equal(r.psql(`SELECT count(*) FROM pg_auth_members WHERE member = 'root_admin'::regrole`), '0', 'a superuser is granted nothing');
+  } finally {
+    r.stop();
+  }
+});

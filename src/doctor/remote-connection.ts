@@ -2,7 +2,7 @@
 // (packets dropped on the way), or no route. Told apart, with the fix phrased for whoever runs that server.
 import { createSocket } from 'node:dgram';
 import { addressesFor } from '../adapters/pg-login.js';
-import { clientCidrs } from '../setup/steps/pg-hba.js';
+import { clientCidrs } from '../setup/client-address.js';
 import type { DoctorContext } from './context.js';
 import { tryLogin } from './login.js';
 import type { Diagnosis, Finding } from './types.js';

@@ -6,7 +6,7 @@ import { isWizardError } from '../core/errors.js';
 import type { CheckResult, VerifyResult } from '../core/step.js';
 import { quoteIdent, quoteLiteral } from '../pg/identifiers.js';
 import { requireAdmin, synapseDbArgs, type SetupContext } from './context.js';
-import { clientCidrs } from './steps/pg-hba.js';
+import { clientCidrs } from './client-address.js';
 
 /** Why pg_hba.conf is not the wizard's to edit here; undefined when it is (a local server and a superuser). */
 export async function remoteReason(ctx: SetupContext): Promise<string | undefined> {
@@ -72,7 +72,8 @@ export async function remoteHbaVerify(ctx: SetupContext, reason: string): Promis
 
 export async function remoteHbaCheck(ctx: SetupContext, reason: string): Promise<CheckResult> {
   if (ctx.password === undefined || !(await roleAndDatabaseExist(ctx))) {
-    return { status: 'needed', message: `pg_hba.conf is left to the server's admin (${reason}); Synapse's login is proven once its role and database exist.`, plan: [{ kind: 'note', text: `Log in as ${ctx.opts.dbUser} the way Synapse will; if pg_hba.conf refuses it, print the line for the database admin to add.` }] };
+    // before the role and database steps (a preflight, a dry run): nothing to prove yet, and nothing for this step to change
+    return { status: 'skip', message: `pg_hba.conf is left to the server's admin (${reason}); once the role and database exist, this step logs in as Synapse will and, if pg_hba.conf refuses it, prints the line to add.` };
   }
   const r = await proveRemoteLogin(ctx);
   if (r.ok) {

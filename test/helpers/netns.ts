@@ -48,6 +48,62 @@ export interface RemotePgOptions {
 
 let counter = 0;
 
+const ownerFile = (n: number) => join(tmpdir(), `spgw-netns-${n}.owner`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes namespace n, its host-side veth and its owner file (what a killed test process left). */
+function removeLink(n: number): void {
+  for (const p of (spawnSync('ip', ['netns', 'pids', `spgw-r${n}`], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean)) spawnSync('kill', ['-9', p]);
+  spawnSync('ip', ['netns', 'del', `spgw-r${n}`], { stdio: 'ignore' });
+  spawnSync('ip', ['link', 'del', `spgw${n}h`], { stdio: 'ignore' });
+  rmSync(ownerFile(n), { force: true });
+}
+
+/** The pid in n's owner file, or undefined when there is none. */
+function ownerOf(n: number): number | undefined {
+  try {
+    return Number(readFileSync(ownerFile(n), 'utf8')) || 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Namespaces left by a test process that was killed: their owner file names a dead pid. */
+function removeStaleNamespaces(): void {
+  const names = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const m of names.matchAll(/^spgw-r(\d+)\b/gm)) {
+    const owner = ownerOf(Number(m[1]));
+    // no owner file: being created right now by another process (the owner file comes first)
+    if (owner !== undefined && !alive(owner)) removeLink(Number(m[1]));
+  }
+}
+
+/** A link number (10.213.N.0/30) no other test process holds: its owner file is created exclusively, then the namespace. */
+function claimLink(): number {
+  const start = (process.pid * 7 + ++counter) % 250;
+  for (let i = 0; i < 250; i++) {
+    const n = ((start + i) % 250) + 1;
+    const owner = ownerOf(n);
+    if (owner !== undefined && !alive(owner)) removeLink(n);
+    try {
+      writeFileSync(ownerFile(n), String(process.pid), { flag: 'wx' });
+    } catch {
+      continue;
+    }
+    if (spawnSync('ip', ['netns', 'add', `spgw-r${n}`], { stdio: 'ignore' }).status === 0) return n;
+    rmSync(ownerFile(n), { force: true });
+  }
+  throw new Error('no free 10.213.N.0/30 link for a test namespace (250 in use?)');
+}
+
 function sh(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
@@ -87,17 +143,14 @@ export function startRemotePg(opts: RemotePgOptions = {}): RemotePg {
   if (process.getuid?.() !== 0) throw new Error('The namespaced PostgreSQL needs root (ip netns, runuser -u postgres).');
   requireTools();
   const bin = pgBinDir();
-  const n = ((process.pid * 7 + ++counter) % 250) + 1;
+  removeStaleNamespaces();
+  const n = claimLink();
   const ns = `spgw-r${n}`;
   const hostIf = `spgw${n}h`;
   const nsIf = `spgw${n}n`;
   const hostAddr = `10.213.${n}.1`;
   const addr = `10.213.${n}.2`;
   const port = 5432;
-  // a namespace left by a killed run of the same name: remove it first (its veth goes with it)
-  spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((p) => spawnSync('kill', ['-9', p]));
-  spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
   const dir = mkdtempSync(join(tmpdir(), 'spgw-remote-'));
   const uid = idOf('-u');
   const gid = idOf('-g');
@@ -107,13 +160,11 @@ export function startRemotePg(opts: RemotePgOptions = {}): RemotePg {
   const stop = () => {
     if (started) spawnSync('ip', ['netns', 'exec', ns, 'runuser', '-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore' });
     started = false;
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
+    removeLink(n);
     rmSync(dir, { recursive: true, force: true });
     for (const c of cas) rmSync(c.dir, { recursive: true, force: true });
   };
   try {
-    sh('ip', ['netns', 'add', ns]);
     sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
     sh('ip', ['link', 'set', nsIf, 'netns', ns]);
     sh('ip', ['addr', 'add', `${hostAddr}/30`, 'dev', hostIf]);

@@ -122,8 +122,7 @@ export const createRole: Step<SetupContext> = {
       );
     }
   },
-  async check(ctx, sc) {
-    void sc;
+  async check(ctx) {
     const r = await baseCheck(ctx);
     if (r.status === 'blocked' || r.status === 'skip') return r;
     const grant = ctx.server?.superuser === false ? (r.status === 'needed' && !(await roleOf(ctx)) ? grantToAdminSql(ctx.opts.dbUser, ctx.server.adminRole, ctx.server.versionNum) : await grantNeeded(ctx)) : undefined;
@@ -139,7 +138,9 @@ export const createRole: Step<SetupContext> = {
     if (r.status === 'needed') done.push(await baseApply(ctx));
     const grant = await grantNeeded(ctx);
     if (grant) {
-      await admin.exec(grant);
+      await admin.exec(grant).catch((e: unknown) => {
+        throw new WizardError('PG_NOT_SUPERUSER', `${ctx.server!.adminRole} may not be granted ${ctx.opts.dbUser}: ${(e as Error).message}`, { cause: e, hint: `From PostgreSQL 16 on, only a role with ADMIN OPTION on ${ctx.opts.dbUser} (its creator, or a superuser) may grant it. Let the wizard create the role itself (drop the old one, or choose another --db-user), or ask for: GRANT ${ctx.opts.dbUser} TO ${ctx.server!.adminRole} WITH SET TRUE;` });
+      });
       done.push(`Granted ${ctx.opts.dbUser} to ${ctx.server!.adminRole} (${grant.includes('SET TRUE') ? 'SET option, without INHERIT' : 'membership'}), so it can hand the database to ${ctx.opts.dbUser}.`);
     }
     return done.join(' ');

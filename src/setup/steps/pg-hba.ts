@@ -1,8 +1,5 @@
 // Step 5: make pg_hba.conf accept Synapse's TCP login with a password, inserting lines before whatever would match first.
-import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { loginWithRetry } from '../../adapters/pg-login.js';
-import { addressesFor } from '../../adapters/pg-login.js';
 import { backupFile, canWrite, readText, restoreBackup, writeFileAtomic } from '../../adapters/files.js';
 import { unifiedDiff } from '../../core/diff.js';
 import { WizardError } from '../../core/errors.js';
@@ -10,17 +7,10 @@ import type { Step } from '../../core/step.js';
 import { planHbaInsert, type HbaInsertPlan } from '../../pg/hba.js';
 import { quoteLiteral } from '../../pg/identifiers.js';
 import { requireAdmin, synapseDbArgs, type SetupContext } from '../context.js';
-import { isLoopbackHost } from '../../pg/host.js';
+import { clientCidrs } from '../client-address.js';
 import { remoteHbaCheck, remoteHbaVerify, remoteReason } from '../remote-hba.js';
 
-/** The client addresses PostgreSQL will see for Synapse's connection, as CIDRs; undefined when it cannot know (a remote server). */
-export async function clientCidrs(host: string): Promise<string[] | undefined> {
-  if (host === 'localhost') return ['127.0.0.1/32', '::1/128'];
-  const addrs = isIP(host) ? [host] : await addressesFor(host).catch(() => []);
-  const local = new Set(Object.values(networkInterfaces()).flat().map((i) => i?.address));
-  if (!addrs.length || !addrs.every((a) => local.has(a) || isLoopbackHost(a))) return undefined;
-  return addrs.map((a) => (isIP(a) === 6 ? `${a}/128` : `${a}/32`));
-}
+export { clientCidrs } from '../client-address.js';
 
 async function memberOf(ctx: SetupContext): Promise<string[]> {
   const rows = await requireAdmin(ctx).query<{ r: string }>(
