@@ -11,6 +11,8 @@ import { clientCidrs } from './client-address.js';
 /** Why pg_hba.conf is not the wizard's to edit here; undefined when it is (a local server and a superuser). */
 export async function remoteReason(ctx: SetupContext): Promise<string | undefined> {
   if (ctx.server && !ctx.server.superuser) return `the admin connection (${ctx.server.adminRole}) is not a superuser, so pg_hba.conf cannot be read`;
+  // a container's networks told by the engine (--service compose:/docker:) mean PostgreSQL is on this host, at the bridge's gateway
+  if (ctx.opts.clientNetworks?.length) return undefined;
   if (!(await clientCidrs(ctx.opts.dbHost))) return `PostgreSQL is on another host (${ctx.opts.dbHost}), whose pg_hba.conf is its admin's`;
   return undefined;
 }
