@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
 import { startCluster, type Cluster } from './helpers/cluster.js';
-import { readRoomAsClient, startComposeHomeserver, type ComposeHomeserver } from './helpers/docker.js';
+import { startComposeHomeserver, type ComposeHomeserver } from './helpers/docker.js';
+import { readRoomWithSdk } from './helpers/matrix-client.js';
 import { describeRun, runWizard, sha256, stepEvent } from './cutover-helpers.js';
 
 let hs: ComposeHomeserver;
@@ -64,7 +65,7 @@ test('setup then cutover through compose: every message served from PostgreSQL b
   assert.match(readFileSync(pg.hbaFile, 'utf8'), new RegExp(`^host\\s+synapse\\s+synapse_user\\s+${hs.subnet.replace(/\./g, '\\.')}\\s+scram-sha-256`, 'm'));
 
   const before = await hs.login();
-  const beforeIds = await readRoomAsClient(before, hs.roomId);
+  const beforeIds = await readRoomWithSdk(before, hs.roomId);
   const traffic = sender();
   let stopped: Promise<void> | undefined;
   let sqliteAtStop = '';
@@ -87,7 +88,8 @@ test('setup then cutover through compose: every message served from PostgreSQL b
   assert.equal(db.args.host, hs.gateway);
   // every message, read back as a client reads a room (sync, then back-pagination), in sending order, from PostgreSQL
   const s = await hs.login();
-  const ids = await readRoomAsClient(s, hs.roomId);
+  const ids = await readRoomWithSdk(s, hs.roomId);
+  assert.equal(new Set(ids).size, ids.length, 'each message once');
   assert.deepEqual(ids.slice(0, beforeIds.length), beforeIds);
   assert.deepEqual(ids.filter((id) => traffic.sent.includes(id)), traffic.sent);
   const inPg = new Set(pg.psql(`SELECT event_id FROM events WHERE room_id = '${hs.roomId}'`, 'synapse').split('\n'));
@@ -146,12 +148,12 @@ test('a Synapse that cannot start on PostgreSQL: the container is rolled back to
     assert.equal((parse(readFileSync(h.configPath, 'utf8')) as { database: { name: string } }).database.name, 'sqlite3');
     assert.equal(h.compose('ps', '--status', 'running', '--services').trim(), 'synapse');
     assert.ok(await h.waitHealthy(5_000));
-    const ids = await readRoomAsClient(await h.login(), h.roomId);
+    const ids = await readRoomWithSdk(await h.login(), h.roomId);
     assert.equal(ids.length, 10);
     // the rollback serves the same SQLite file, which the wizard never wrote (only Synapse did, before and after)
     assert.notEqual(sqliteBefore, '');
     const late = await (await h.login()).sendMessage(h.roomId, 'after the rollback');
-    assert.ok((await readRoomAsClient(await h.login(), h.roomId)).includes(late));
+    assert.ok((await readRoomWithSdk(await h.login(), h.roomId)).includes(late));
   } finally {
     h.down();
     c.stop();

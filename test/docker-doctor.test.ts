@@ -1,6 +1,7 @@
 // The doctor's compose findings against the real engine: PostgreSQL on the host listening only on 127.0.0.1 (listen_addresses and the
-// pg_hba line for the container's bridge network, proven by psycopg2 in the container), and the data directory owned by root (given
-// back to 991, proven by a write probe as 991 in the container). Each time the container then starts and answers /health.
+// pg_hba line for the container's bridge network, proven by psycopg2 in the container), the data directory owned by root (given back
+// to 991, proven by a write probe as 991 in the container), and a log config missing from the volume (written, owned by 991). Each
+// time the container then starts and answers /health.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -78,4 +79,30 @@ test('data owned by root: the doctor gives it back to 991, proven by a write pro
 
   hs.compose('start', 'synapse');
   assert.ok(await hs.waitHealthy(60_000), hs.compose('logs', '--tail', '20', 'synapse'));
+});
+
+test('a log config that is not there (its directory missing in the volume): written by the doctor on the host path, owned by 991; Synapse then starts', { timeout: 240_000 }, async (t) => {
+  const hs = await startComposeHomeserver();
+  cleanup.push(() => hs.down());
+  const pg = await startCluster();
+  cleanup.push(() => pg.stop());
+  const doc = parseDocument(readFileSync(hs.configPath, 'utf8'));
+  doc.set('log_config', '/data/logs/log.config');
+  writeFileSync(hs.configPath, doc.toString());
+  hs.compose('restart', 'synapse');
+  assert.equal(await hs.waitHealthy(8_000), false, 'Synapse cannot write a default log config into a directory that does not exist');
+
+  const run = await doctor(hs, pg);
+  t.diagnostic(`doctor ${(run.ms / 1000).toFixed(1)} s`);
+  const f = findings(run)['log-config-missing'];
+  assert.ok(f, describeRun(run));
+  assert.equal(f.fixed, true, describeRun(run));
+  const written = join(hs.dataDir, 'logs', 'log.config');
+  assert.equal(statSync(written).uid, 991);
+  assert.match(readFileSync(written, 'utf8'), /synapse\.storage\.SQL:\n\s+level: INFO/);
+
+  if (hs.compose('ps', '--status', 'running', '--services').trim() !== 'synapse') hs.compose('start', 'synapse');
+  assert.ok(await hs.waitHealthy(60_000), hs.compose('logs', '--tail', '20', 'synapse'));
+  // Synapse reads it inside the container: its log goes to the console, as the written config says
+  assert.match(hs.compose('logs', '--no-color', '--tail', '200', 'synapse'), / - synapse\.\S+ - \d+ - INFO - /);
 });

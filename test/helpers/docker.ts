@@ -118,27 +118,3 @@ services:
     throw e;
   }
 }
-
-/** Reads a room as a client does: the timeline of an initial /sync, then back-pagination to the start; message ids, oldest first. */
-export async function readRoomAsClient(s: MatrixSession, roomId: string): Promise<string[]> {
-  const get = async (path: string) => {
-    const r = await fetch(`${s.baseUrl}/_matrix/client/v3${path}`, { headers: { authorization: `Bearer ${s.accessToken}` } });
-    if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
-    return (await r.json()) as any;
-  };
-  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [roomId], timeline: { limit: 20 } } }));
-  const sync = await get(`/sync?filter=${filter}`);
-  const timeline = sync.rooms?.join?.[roomId]?.timeline;
-  if (!timeline) throw new Error(`/sync has no timeline for ${roomId}`);
-  const newestFirst: any[] = [...timeline.events].reverse();
-  // as clients do: a timeline that is not limited, or that reaches the room's creation, is the whole room (Synapse's prev_batch
-  // of an unlimited initial sync is the current position, from which back-pagination would return the same events again)
-  const complete = () => newestFirst.at(-1)?.type === 'm.room.create';
-  let from: string | undefined = timeline.limited ? timeline.prev_batch : undefined;
-  while (from && !complete()) {
-    const page = await get(`/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50&from=${encodeURIComponent(from)}`);
-    newestFirst.push(...page.chunk);
-    from = page.chunk.length && page.end !== from ? page.end : undefined;
-  }
-  return newestFirst.reverse().filter((e) => e.type === 'm.room.message').map((e) => String(e.event_id));
-}

@@ -140,8 +140,9 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
   }
   if (!downtime) await targetFindings(ctx, out);
   const host = ctx.opts.setup.dbHost;
-  if (ctx.exec.target.kind === 'docker' && isLoopbackHost(host)) {
-    out.push({ blocking: false, problem: `Synapse's tools run in container ${ctx.exec.target.container}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf (FAILURES #10).' });
+  const t = ctx.exec.target;
+  if ((t.kind === 'docker' || t.kind === 'compose') && isLoopbackHost(host) && !ctx.opts.container?.hostNetwork) {
+    out.push({ blocking: false, problem: `Synapse's tools run in ${t.kind === 'docker' ? `container ${t.container}` : `the compose service ${t.service}`}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf (FAILURES #10).' });
   }
   if (!(await canWrite(ctx.paths.postgresConfig))) out.push({ blocking: true, problem: `${ctx.paths.configDir} is not writable, so homeserver-postgres.yaml cannot be written beside the config.`, fix: 'Run the wizard as root (or as the owner of the config directory).' });
   return out;
