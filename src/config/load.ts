@@ -4,6 +4,7 @@ import { requireRegularFile } from '../adapters/files.js';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDocument, type Document, type YAMLError } from 'yaml';
 import { WizardError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 
 export interface ConfigFile {
   path: string;
@@ -103,7 +104,24 @@ export async function loadConfig(paths: string[]): Promise<LoadedConfig> {
     }
     files.push(file);
   }
-  return mergeConfigFiles(files, warnings);
+  const loaded = mergeConfigFiles(files, warnings);
+  registerConfigSecrets(loaded.merged);
+  return loaded;
+}
+
+/** Keys whose values are secrets in a Synapse config (registration_shared_secret, macaroon_secret_key, form_secret, smtp_pass, OIDC client_secret...). */
+const SECRET_KEY = /secret|password|passwd|smtp_pass|private_key|api_key|access_token/i;
+const PATH_KEY = /_(path|file)$/i;
+
+/** Every secret the config holds is redacted from what the wizard prints (a config diff in a plan shows the whole file). */
+function registerConfigSecrets(value: unknown, key = ''): void {
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key) && !PATH_KEY.test(key)) registerSecret(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) registerConfigSecrets(v, key);
+  } else if (value && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) registerConfigSecrets(v, k);
+  }
 }
 
 /** Shallow merge, later files win (dict.update in read_config_files). */
