@@ -23,15 +23,6 @@ export async function sqliteBytes(path: string): Promise<number> {
   return main + wal;
 }
 
-/** PRAGMA quick_check's report; a file too damaged for the check to finish (SQLITE_CORRUPT) reports SQLite's error instead. */
-function quickCheckOf(db: ReturnType<typeof openReadOnly>): string {
-  try {
-    return (db.pragma('quick_check', { simple: false }) as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
-  } catch (e) {
-    return `the check itself failed: ${(e as Error).message}`;
-  }
-}
-
 export async function sqliteFacts(path: string, opts: { quickCheck: boolean }): Promise<SqliteFacts> {
   const sizeBytes = await sqliteBytes(path);
   const db = openReadOnly(path);
@@ -82,5 +73,14 @@ export function sqliteMaxRowids(path: string, tables: string[]): Record<string, 
     return out;
   } finally {
     db.close();
+  }
+}
+
+/** PRAGMA quick_check's report; a file too damaged for the check to finish (SQLITE_CORRUPT) reports SQLite's error instead. */
+function quickCheckOf(db: ReturnType<typeof openReadOnly>): string {
+  try {
+    return (db.pragma('quick_check', { simple: false }) as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+  } catch (e) {
+    return `the check itself failed: ${(e as Error).message}`;
   }
 }
