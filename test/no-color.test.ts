@@ -46,6 +46,8 @@ async function menuScreen(name: string, env: Record<string, string>): Promise<st
 }
 
 test('NO_COLOR: the real binary draws its menu without colours; without NO_COLOR it uses them', { timeout: 90_000 }, async () => {
+  // a session that outlives the others: tmux exits with its last session, and a new one could race that exit
+  tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
   const plain = await menuScreen('nocolor', { NO_COLOR: '1' });
   assert.doesNotMatch(plain, COLOUR, 'no colour under NO_COLOR');
   assert.match(plain, /\x1b\[[0-9;]*7m/, 'the selection is shown by inverse video instead');
