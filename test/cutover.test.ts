@@ -89,11 +89,15 @@ async function moveWithTraffic(t: { diagnostic(m: string): void }, pwFile: strin
   // the rerun must stop. The test freezes the orphan first (SIGSTOP), so it is certainly still there, half done, for the rerun.
   let killed = false;
   let orphan: number | undefined;
+  let schemaReady = false;
   const first = await runWizard(cutoverFlags(hs, pwFile), (e, child) => {
+    if (e.event === 'log' && /PostgreSQL schema ready/.test(String(e.message))) schemaReady = true;
     if (!killed && e.event === 'log' && e.id === 'port-snapshot' && /Creating the schema in PostgreSQL/.test(String(e.message))) {
       killed = true;
       void (async () => {
-        for (let i = 0; i < 100 && !orphan; i++) {
+        // looked for until it shows up or the wizard says it has finished (then the kill came too late), not for a fixed time
+        const giveUp = Date.now() + 120_000;
+        while (!orphan && !schemaReady && Date.now() < giveUp) {
           orphan = toolPids(`${hs.state.dirInside}/homeserver-postgres.yaml`)[0];
           if (!orphan) await new Promise((r) => setTimeout(r, 20));
         }

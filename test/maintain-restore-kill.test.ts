@@ -3,12 +3,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabaseSql } from '../src/setup/steps/create-database.js';
 import { freePort, startCluster } from './helpers/cluster.js';
 import { runCli, stepStatuses, type CliOptions } from './helpers/cli.js';
+
+/** Pids of pg_restore processes reading `dump` (from /proc: the wizard's child, or its orphan after the kill). */
+function restorePids(dump: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      return args.some((a) => a.endsWith('pg_restore')) && args.includes(dump) && !args.includes('--list') ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 test('restore killed during pg_restore: the rerun drops the half-restored database, restores again, proves the rows', { timeout: 300_000 }, async () => {
   const c = await startCluster();
@@ -32,12 +44,19 @@ test('restore killed during pg_restore: the rerun drops the half-restored databa
     const first = await maintain(args, (line, child) => {
       if (!killed && /pg_restore is reading/.test(line)) {
         killed = true;
-        setTimeout(() => child.kill('SIGKILL'), 300);
+        // killed once pg_restore is really running on the dump (its process is there), not after a fixed delay
+        void (async () => {
+          const giveUp = Date.now() + 60_000;
+          while (restorePids(dump).length === 0 && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 10));
+          child.kill('SIGKILL');
+        })();
       }
     });
     assert.ok(killed && first.code === null, `the restore was killed while pg_restore ran: ${first.stdout}`);
-    // Let an orphaned pg_restore finish or fail on its own; the mark must still be there (nothing proved the rows).
-    await new Promise((r) => setTimeout(r, 3000));
+    // Let an orphaned pg_restore finish or fail on its own (until its process is gone); the mark must still be there.
+    const giveUp = Date.now() + 120_000;
+    while (restorePids(dump).length > 0 && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(restorePids(dump), [], 'the orphaned pg_restore ended');
     assert.equal(c.psql(`SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'synapse_restored'`), `synapse-pg: restore of ${dump} in progress`);
 
     const second = await maintain(args);

@@ -48,7 +48,7 @@ export async function sqliteFacts(path: string, opts: { quickCheck: boolean }): 
   const sizeBytes = await sqliteBytes(path);
   const db = openReadOnly(path);
   try {
-    const quickCheck = opts.quickCheck ? (db.pragma('quick_check', { simple: false }) as { quick_check: string }[]).map((r) => r.quick_check).join('; ') : 'not run';
+    const quickCheck = opts.quickCheck ? quickCheckOf(db) : 'not run';
     const autoVacuum = Number(db.pragma('auto_vacuum', { simple: true }));
     const pendingBackgroundUpdates = hasTable(db, 'background_updates') ? (db.prepare('SELECT update_name AS n FROM background_updates ORDER BY ordering, update_name').all() as { n: string }[]).map((r) => r.n) : [];
     const sv = hasTable(db, 'schema_version') ? (db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined) : undefined;
@@ -94,5 +94,14 @@ export function sqliteMaxRowids(path: string, tables: string[]): Record<string, 
     return out;
   } finally {
     db.close();
+  }
+}
+
+/** PRAGMA quick_check's report; a file too damaged for the check to finish (SQLITE_CORRUPT) reports SQLite's error instead. */
+function quickCheckOf(db: ReturnType<typeof openReadOnly>): string {
+  try {
+    return (db.pragma('quick_check', { simple: false }) as { quick_check: string }[]).map((r) => r.quick_check).join('; ');
+  } catch (e) {
+    return `the check itself failed: ${(e as Error).message}`;
   }
 }

@@ -10,7 +10,7 @@ export function nastyPassword(random: string): string {
   return `Pw'"\\$\t${random}`;
 }
 
-/** Each way a secret can be written: raw, YAML '' and "" quoting, JSON, SQL literal, libpq conninfo, URL, hex, base64 at every alignment. */
+/** Each way a secret can be written: raw, YAML '' and "" quoting, JSON, SQL literals, libpq conninfo, URL, hex, base64 at every alignment, and its longest alphanumeric run. */
 export function secretForms(secret: string): Map<string, string> {
   const forms = new Map<string, string>();
   const add = (name: string, v: string) => {
@@ -18,6 +18,8 @@ export function secretForms(secret: string): Map<string, string> {
   };
   add('raw', secret);
   add('YAML single-quoted / SQL literal', secret.replace(/'/g, "''"));
+  add("SQL E'' literal", secret.replace(/'/g, "''").replace(/\\/g, '\\\\'));
+  add('backslash-escaped', secret.replace(/[\\'"]/g, '\\$&'));
   add('JSON / YAML double-quoted', JSON.stringify(secret).slice(1, -1));
   add('YAML double-quoted, / escaped', JSON.stringify(secret).slice(1, -1).replace(/\//g, '\\/'));
   add('libpq conninfo quoted', secret.replace(/[\\']/g, '\\$&'));
@@ -25,6 +27,9 @@ export function secretForms(secret: string): Map<string, string> {
   add('URL-encoded', encodeURIComponent(secret));
   add('form-encoded', new URLSearchParams({ p: secret }).toString().slice(2));
   add('hex', Buffer.from(secret).toString('hex'));
+  // its longest run of letters and digits, which every escaping leaves as it is (a fragment is a leak too)
+  const core = (secret.match(/[A-Za-z0-9_-]+/g) ?? []).sort((a, b) => b.length - a.length)[0] ?? '';
+  if (core.length >= 12) add('its alphanumeric core', core);
   const bytes = Buffer.from(secret);
   for (let k = 0; k < 3; k++) {
     // the secret starting k bytes into a base64 stream: the characters that depend on its bytes only
