@@ -44,7 +44,9 @@ test('one read-only rule: status, sandbox status, maintain report (and maintain 
   assert.ok(ro(['status'], true) && ro(['sandbox'], true) && ro(['sandbox', 'status'], false) && ro(['maintain', 'report'], true));
   assert.ok(ro(['maintain'], false), 'without a terminal, maintain alone is the report');
   assert.ok(!ro(['maintain'], true), 'on a terminal, maintain alone asks which task');
-  assert.ok(!ro(['setup'], false) && !ro(['sandbox', 'up'], false) && !ro(['maintain', 'vacuum'], false) && !ro(['doctor'], false));
+  assert.ok(!ro(['setup'], false) && !ro(['sandbox', 'up'], false) && !ro(['maintain', 'vacuum'], false) && !ro(['doctor', '--yes'], false));
+  assert.ok(ro(['doctor'], false), 'without a terminal and without --yes, the doctor is the read-only diagnosis');
+  assert.ok(!ro(['doctor'], true), 'on a terminal, the doctor asks before each fix');
 });
 
 test('one table of error texts: the port and the doctor read the same patterns', () => {
