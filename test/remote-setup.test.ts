@@ -97,12 +97,16 @@ test('no pg_hba.conf line for Synapse: the wizard prints the exact line with the
     assert.ok(String(failed.hint).includes(expected));
     assert.match(String(failed.message), /no pg_hba\.conf entry for host "10\.213\.\d+\.1"/);
     assert.equal(parse(readFileSync(w.cfg, 'utf8')).database.name, 'sqlite3', 'the config is not switched to a login that does not work');
+    // a run that cannot finish undoes what it created (the database, then the role): the server is as before
+    const done = res.events.find((e) => e.event === 'done')!;
+    assert.match(String(done.message), /Undone: dropped database synapse, dropped role synapse_user/);
+    assert.equal(r.psql(`SELECT count(*) FROM pg_roles WHERE rolname = 'synapse_user'`).trim(), '0');
 
     // the database admin adds exactly the printed line and reloads
     r.setHba(r.hba() + expected + '\n');
     const again = await runCli(setupArgs(r, w), { env, cwd: w.dir });
     assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.deepEqual(stepStatuses(again.events), { 'find-config': 'done', 'pg-admin': 'done', 'create-role': 'done', 'create-database': 'done', 'pg-hba': 'done', 'database-config': 'applied' });
+    assert.deepEqual(stepStatuses(again.events), { 'find-config': 'done', 'pg-admin': 'done', 'create-role': 'applied', 'create-database': 'applied', 'pg-hba': 'done', 'database-config': 'applied' });
     assert.deepEqual(await loginVerifyFull(r, 'synapse_user', w.password), { user: 'synapse_user', ssl: true });
   } finally {
     r.stop();

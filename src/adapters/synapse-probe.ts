@@ -1,7 +1,7 @@
 // The ground truth about Synapse's database connection: psycopg2 in Synapse's own environment (the exec prefix) with every key
 // of database.args, a read of schema_version and a rolled-back write. psycopg2 gives no SQLSTATE for a refused login, so the
 // same login is reproduced with node-postgres to read the server's error code (language-independent, unlike its text).
-import { readFileSync } from 'node:fs';
+import { nodePgSsl, type PgTls } from './pg-tls.js';
 import pg from 'pg';
 import { formatArgv, type Executor } from './exec.js';
 import { redact } from '../core/redact.js';
@@ -62,13 +62,9 @@ const str = (v: unknown) => (v === undefined || v === null ? undefined : String(
 
 /** database.args as node-postgres takes them (libpq's defaults where a key is absent). */
 export function nodePgConfig(args: Record<string, unknown>): pg.ClientConfig {
-  const mode = str(args.sslmode) ?? 'prefer';
-  let ssl: pg.ClientConfig['ssl'] = false;
-  if (mode === 'require') ssl = { rejectUnauthorized: false };
-  else if (mode === 'verify-ca' || mode === 'verify-full') {
-    const ca = str(args.sslrootcert);
-    ssl = { rejectUnauthorized: true, ...(ca ? { ca: readFileSync(ca, 'utf8') } : {}), ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
-  }
+  // libpq's meaning of sslmode/sslrootcert, as every other connection of the wizard takes them
+  const mode = str(args.sslmode);
+  const ssl = nodePgSsl(mode ? { sslmode: mode as PgTls['sslmode'], ...(str(args.sslrootcert) ? { sslrootcert: str(args.sslrootcert) } : {}) } : undefined, str(args.host)) ?? false;
   const timeout = Number(str(args.connect_timeout) ?? 10);
   return {
     // libpq's defaults: PGHOST/PGPORT from the environment, else Debian's socket directory and 5432
@@ -113,9 +109,10 @@ export async function probeWithNodePg(args: Record<string, unknown>): Promise<Pr
   const argKeys = Object.keys(args).filter((k) => !CP.has(k));
   const base = { driver: 'node-postgres', via: 'in-process', argKeys };
   let stage: ProbeStage = 'connect';
-  const c = new pg.Client(nodePgConfig(args));
-  c.on('error', () => undefined);
+  let c: pg.Client | undefined;
   try {
+    c = new pg.Client(nodePgConfig(args));
+    c.on('error', () => undefined);
     await c.connect();
     stage = 'read';
     const who = await c.query<{ u: string; v: string }>(`SELECT current_user AS u, current_setting('server_version_num') AS v`);
@@ -135,7 +132,7 @@ export async function probeWithNodePg(args: Record<string, unknown>): Promise<Pr
     const sqlstate = err.code && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
     return { ...base, ok: false, stage, sqlstate, netcode: sqlstate ? undefined : err.code, error: redact(err.message ?? String(e)) };
   } finally {
-    await c.end().catch(() => undefined);
+    await c?.end().catch(() => undefined);
   }
 }
 
