@@ -47,7 +47,7 @@ export const postgresConfig: Step<CutoverContext> = {
   },
   async apply(ctx, sc) {
     const st = await fileOwnership(ctx.paths.mainConfig);
-    if (st.mode & 0o004) sc.log(`${ctx.paths.mainConfig} is readable by every user; homeserver-postgres.yaml gets the same mode and holds the database password. Consider chmod 640.`, 'warn');
+    if (st.mode & 0o004) sc.log(`${ctx.paths.mainConfig} is readable by every user; homeserver-postgres.yaml holds the database password, so it is written without the world bits (${(st.mode & 0o640).toString(8)}). Consider chmod 640 on the old config too.`, 'warn');
     await writeFileAtomic(ctx.paths.postgresConfig, wantedText(ctx), { mode: st.mode & 0o7777, forceMode: true, uid: st.uid, gid: st.gid });
     return `Wrote ${ctx.paths.postgresConfig}.`;
   },
