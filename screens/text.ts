@@ -33,7 +33,7 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
         w(`   [${e.status}] ${e.message}${e.hint ? `\n   What to do: ${e.hint}` : ''}`);
         break;
       case 'done':
-        w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\nWhat to do: ${e.hint}` : ''}`);
+        w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\n${e.ok ? 'Next' : 'What to do'}: ${e.hint}` : ''}`);
         break;
       case 'finding':
         w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.id}: ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);

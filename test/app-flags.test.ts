@@ -138,3 +138,33 @@ test('the same flags in the line-by-line mode: each command, and what it prints 
     rmSync(dirname(journal), { recursive: true, force: true });
   }
 });
+
+test('a whole cutover of the practice homeserver in the plain mode: one review, the stop asked on its own, no repeated block, next steps at the end', { timeout: 400_000 }, async () => {
+  const pane = tmux.start(['cutover', '--plain', '--sandbox', '--state-dir', hs.stateDir], { cols: 160, rows: 50, cwd, env: { HOME: cwd } });
+  try {
+    await pane.waitFor(/Apply this plan\?/, 120_000);
+    pane.keys('Enter'); // yes
+    await pane.waitFor(/Stop Synapse now\?/, 240_000);
+    pane.keys('Enter'); // yes
+    const screen = await pane.waitFor(/EXIT=\d+/, 300_000);
+    const all = pane.history();
+    assert.match(screen, /EXIT=0/, all.slice(-3000));
+    assert.equal(all.match(/Apply this plan\?/g)?.length, 1);
+    assert.equal(all.match(/^[◇◆■▲]\s+Stop Synapse now\?/gm)?.length, 1, 'the stop is asked once, on its own');
+    // no block printed twice: the review shows every plan once; no step prints it again, the stop's own question included
+    const lines = all.split('\n').map((l) => l.replace(/[│◇◆●■▲└┌─╮╯]/g, '').trim());
+    const reviewEnd = lines.findIndex((l) => l.startsWith('Apply this plan?'));
+    const review = lines.slice(0, reviewEnd).filter((l) => l.length > 20);
+    const after = lines.slice(reviewEnd + 1).join('\n');
+    for (let i = 0; i + 4 <= review.length; i++) assert.ok(!after.includes(review.slice(i, i + 4).join('\n')), `printed again after the review:\n${review.slice(i, i + 4).join('\n')}`);
+    assert.equal(all.match(/What this step will do/g)?.length, 1, 'only the stop shows its plan again, right before its own question');
+    assert.equal(all.match(/Will change/g)?.length, 1, 'the review; the stop question does not repeat the plan printed above it');
+    assert.ok((all.match(/: 100%/g)?.length ?? 0) <= 10, 'no wall of "table: 100%"');
+    assert.ok(flat(all).includes(`Next: The old SQLite file ${hs.sqlitePath}`), 'success ends with the next steps');
+    assert.match(flat(all), /safe to delete/);
+    assert.match(flat(all), /To roll back before then: stop Synapse, copy \S+ over \S+, start Synapse/);
+    assert.match(flat(all), new RegExp(`synapse-pg maintain backup --sandbox --state-dir ${hs.stateDir}`));
+  } finally {
+    pane.kill();
+  }
+});

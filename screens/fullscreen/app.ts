@@ -231,7 +231,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       return exitCodeOf(false, true);
     }
     if (o.kind === 'menu' || o.kind === 'parent') return exitCodeOf(true);
-    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n`);
+    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n${o.hint ? `Next: ${o.hint}\n` : ''}`);
     else errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `${MESSAGES.whatToDo(o.hint)}\n` : ''}`);
     return exitCodeOf(o.ok);
   }

@@ -37,7 +37,7 @@ export interface RunOptions {
   /** Asked when a step fails (not blocked, declined or stopped): 'retry' runs it again from its check. */
   onFailure?: (failure: StepFailure) => Promise<'retry' | 'stop'>;
   /** Replaces the closing message (and may say ok differently); runs on every way out, also after Ctrl-C. */
-  summarize?: (outcome: FlowOutcome) => Promise<{ ok: boolean; message: string; hint?: string }>;
+  summarize?: (outcome: FlowOutcome, result: { ok: boolean; message: string; hint?: string }) => Promise<{ ok: boolean; message: string; hint?: string }>;
 }
 
 export interface StepFailure {
@@ -71,7 +71,7 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
   emit({ event: 'flow', id: opts.flowId, title: opts.title, steps: steps.map((s) => ({ id: s.id, title: s.title })), dryRun: opts.dryRun });
   const outcome: FlowOutcome = { statuses: new Map(), applied: [], cancelled: false };
   const finish = async (ok: boolean, message: string, hint?: string): Promise<FlowResult> => {
-    const s = opts.summarize ? await opts.summarize(outcome) : { ok, message, hint };
+    const s = opts.summarize ? await opts.summarize(outcome, { ok, message, hint }) : { ok, message, hint };
     emit({ event: 'done', ok: s.ok, message: redact(s.message), hint: s.hint && redact(s.hint) });
     return { ok: s.ok, message: s.message, hint: s.hint, applied: outcome.applied };
   };

@@ -60,7 +60,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     const ok = left.length === 0;
     return {
       ok,
-      message: !results.length ? 'No known problem found.' : ok ? `All ${results.length} finding(s) fixed and verified.` : `${left.length} of ${results.length} finding(s) left unfixed: ${left.map((r) => r.finding.id).join(', ')}.`,
+      message: !results.length ? 'No known problem found.' : ok ? `All ${results.length} finding(s) fixed and verified.` : `${left.length} of ${results.length} finding(s) left unfixed: ${left.map((r) => r.finding.title).join('; ')}.`,
       hint: ok ? undefined : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
     };
   };
