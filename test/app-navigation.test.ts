@@ -78,7 +78,7 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     const [, end, total] = position(screen);
     assert.equal(end, total, 'it shows the end of the report first');
     assert.ok(total > 40, 'the report is longer than the pane');
-    assert.match(screen, /PgUp\/PgDn\/Home\/End: more of this step/);
+    assert.match(screen, /PgUp\/PgDn\/Home\/End: scroll/);
     pane.keys('PPage');
     await new Promise((r) => setTimeout(r, 300));
     const [up] = position(pane.capture());

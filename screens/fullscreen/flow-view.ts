@@ -3,7 +3,7 @@ import blessed from 'blessed';
 import type { RunnerEvent } from '../../src/core/events.js';
 import type { Key } from './keys.js';
 import { progressLine, reportLines, stepText, type Progress, type StepView } from './step-text.js';
-import { clock, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
+import { clock, esc, shownLength, STATUS_WIDTH, statusTag, wrapWords, type Theme, type ViewStatus } from './theme.js';
 import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 
 /** The step list's width: 40 columns at 80, up to 56 on wide terminals. */
@@ -12,10 +12,6 @@ function leftWidth(screenWidth: number): number {
 }
 const MAX_LOG = 500;
 
-/** The length of tagged text as shown (blessed tags removed). */
-function blessedLength(text: string): number {
-  return text.replace(/\{[^{}]*\}/g, '').length;
-}
 const DRAW_MS = 40;
 
 export class FlowView {
@@ -248,12 +244,13 @@ export class FlowView {
     const s = this.find(this.viewed);
     this.label = s ? s.title : this.title || 'Starting';
     const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
-    this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
+    // the pane's inside: borders and the scrollbar column
+    this.detail.setContent(wrapWords(s ? stepText(this.t, s, this.dryRun, done) : this.generalText(), (this.detail.width as number) - 3));
     if (this.pinned) this.detail.setScrollPerc(100);
     this.drawScrollLabel();
     this.drawBars();
-    const more = this.scrolls ? 'PgUp/PgDn/Home/End: more of this step   ' : '';
-    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: view a step   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q/Ctrl-C: pause safely`;
+    const more = this.scrolls ? 'PgUp/PgDn/Home/End: scroll   ' : '';
+    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: steps   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q: pause`;
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
     this.screen.render();
   }
@@ -282,10 +279,10 @@ export class FlowView {
   private drawEnd(): void {
     if (this.end.hidden) return;
     const inner = Math.max(20, (this.screen.width as number) - 4);
-    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
+    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(shownLength(l) / inner)), 0);
     const height = Math.min(rows + 2, Math.max(3, Math.floor((this.screen.height as number) / 2)));
     this.end.height = height;
-    this.end.setContent([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'));
+    this.end.setContent(wrapWords([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'), inner));
     this.reserved = height;
   }
 
