@@ -3,6 +3,7 @@ import * as p from '@clack/prompts';
 import { WizardError } from '../src/core/errors.js';
 import type { RunnerEvent } from '../src/core/events.js';
 import { formatPlan } from '../src/core/plan-text.js';
+import { reviewOutline } from '../src/core/review.js';
 import type { Prompter } from '../src/core/prompter.js';
 import { formatReport } from '../src/maintain/report-text.js';
 
@@ -15,11 +16,13 @@ export function plainSink(): (e: RunnerEvent) => void {
   const reviewed = new Set<string>();
   let lastProgress = 0;
   const shown = new Set<string>();
+  let dryRun = false;
   /** The last step that failed: the closing line points at it instead of repeating its error. */
   let failed: { title: string; message: string } | undefined;
   return (e) => {
     switch (e.event) {
       case 'flow':
+        dryRun = e.dryRun;
         for (const s of e.steps) titles.set(s.id, s.title);
         p.intro(`${e.title}${e.dryRun ? ' (dry run: nothing will be changed)' : ''}`);
         break;
@@ -27,7 +30,8 @@ export function plainSink(): (e: RunnerEvent) => void {
         p.log.step(`${e.title}\n${e.why}`);
         break;
       case 'review':
-        for (const s of e.steps) if (!s.own) reviewed.add(s.id);
+        if (dryRun) p.note(reviewOutline(e.steps), 'The plan a real run asks you to approve once');
+        else for (const s of e.steps) if (!s.own) reviewed.add(s.id);
         break;
       case 'plan':
         if (!reviewed.has(e.id)) p.note((lastPlan = formatPlan(e.actions)), 'What this step will do');

@@ -108,6 +108,7 @@ test('the same flags in the line-by-line mode: each command, and what it prints 
   assert.equal(setup.code, 0, setup.stdout + setup.stderr);
   assert.doesNotMatch(setup.stdout + setup.stderr, /\/var\/run\/postgresql/);
   assert.match(setup.stdout, new RegExp(`127\\.0\\.0\\.1:${hs.postgres!.port}`));
+  assert.match(setup.stdout, /== The plan a real run asks you to approve once:\n {3}1\. Create the database role: Create the role synapse_user/, '--dry-run ends with the same review');
 
   const cutover = await runCli(['cutover', ...where, '--dry-run'], { cwd, env: { HOME: cwd } });
   assert.equal(cutover.code, 0, cutover.stdout + cutover.stderr);

@@ -98,7 +98,8 @@ export class FlowView {
         this.set(e.id, { plan: e.actions });
         break;
       case 'review':
-        for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
+        // before the run: what each step will change; after a dry run the steps already show it
+        if (!this.dryRun) for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
         break;
       case 'step-apply':
         this.set(e.id, { status: 'applying' });
