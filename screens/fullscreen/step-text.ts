@@ -28,7 +28,8 @@ export interface Progress {
 export function stepText(t: Theme, s: StepView, dryRun: boolean, done?: { ok: boolean; message: string; hint?: string }): string {
   const out: string[] = [];
   if (s.why) out.push(`${t.bold('Why:')} ${esc(s.why)}`);
-  if (s.check) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
+  // a blocked check and the step's failure say the same thing: once
+  if (s.check && s.check !== s.result?.message) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
   if (s.plan?.length) out.push('', t.bold(dryRun ? 'What it would do:' : 'What it will do:'), colourPlan(t, formatPlan(s.plan)));
   if (s.log.length) out.push('', t.bold('Log:'), ...s.log);
   if (s.finding) {
