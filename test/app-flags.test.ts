@@ -79,6 +79,7 @@ async function everyEntry(flags: string[], sandbox: RegExp, env: Record<string, 
     pane.keys('Enter'); // show it
     screen = await pane.waitFor(RESULT, 30_000);
     assert.match(flat(screen), sandbox);
+    if (flags.includes('--sandbox')) assert.ok(squash(screen).includes(squash(`Config ${hs.configPath}`)), 'the sandbox says where its config is');
     pane.keys('q');
     await pane.waitFor(/What do you want to do\?/);
     pane.keys('q');

@@ -75,6 +75,10 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     screen = await pane.waitFor(/┌─ Result/);
     assert.match(flat(screen), /Done: Complete; it only reads, so nothing was changed\./);
     assert.doesNotMatch(screen, /already in place/);
+    const header = screen.split('\n')[0]!;
+    assert.match(header, /finished {2}took \d+:\d\d/, 'the clock stops at the end');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(pane.capture().split('\n')[0], header, 'and does not count on');
     const [, end, total] = position(screen);
     assert.equal(end, total, 'it shows the end of the report first');
     assert.ok(total > 40, 'the report is longer than the pane');
