@@ -57,10 +57,12 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     assert.ok(screen.split('\n').every((l) => l.length <= 80));
 
     pane.keys('?');
+    const before = screen;
     screen = await pane.waitFor(/Keys \(any key closes\)/);
     assert.match(screen, /start that task directly/);
     pane.keys('Escape');
-    await pane.waitFor(/^(?![\s\S]*Keys \(any key closes\))/);
+    screen = await pane.waitFor(/^(?![\s\S]*Keys \(any key closes\))/);
+    assert.equal(screen, before, 'closing a box leaves nothing of it behind');
 
     pane.keys('m');
     screen = await pane.waitFor(/Maintenance: what do you want to do\?/);
@@ -115,6 +117,11 @@ test('at 200x60: a config path typed in the app (checked as typed), the password
     let screen = await pane.waitFor(/PostgreSQL\s+reachable/);
     assert.match(screen, /Config\s+no Synapse config found/);
     assert.equal(screen.split('\n')[1]!.length, 200, 'the layout uses the whole width');
+    pane.resize(70, 20);
+    await pane.waitFor(/70x20 is below 80x24: enlarge the window/);
+    pane.resize(200, 60);
+    screen = await pane.waitFor(/^ synapse-pg \S+: Synapse on PostgreSQL/);
+    assert.equal(screen.split('\n')[1]!.length, 200, 'redrawn at full size');
     pane.keys('o');
     await pane.waitFor(/Path of the Synapse config/);
     pane.type(join(cwd, 'nope.yaml'));
