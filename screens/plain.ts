@@ -65,7 +65,7 @@ export function plainSink(): (e: RunnerEvent) => void {
         else p.cancel(`${e.message}${e.hint ? `\n  What to do: ${e.hint}` : ''}`);
         break;
       case 'finding':
-        (e.fixed ? p.log.success : p.log.warn)(`${e.fixed ? 'Fixed' : 'Not fixed'}: ${e.title} (${e.id})\nEvidence: ${e.evidence}\nCause: ${e.cause}\nFix: ${e.fix}${e.needsSynapseStopped ? ' (with Synapse stopped)' : ''}`);
+        (e.fixed ? p.log.success : p.log.warn)(`${e.fixed ? 'Fixed' : 'Not fixed'}: ${e.title}\nEvidence: ${e.evidence}\nCause: ${e.cause}\nFix: ${e.fix}${e.needsSynapseStopped ? ' (with Synapse stopped)' : ''}`);
         break;
       case 'report':
         p.note(formatReport(e), e.title);

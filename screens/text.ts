@@ -37,7 +37,7 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
         w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\n${e.ok ? 'Next' : 'What to do'}: ${e.hint}` : ''}`);
         break;
       case 'finding':
-        w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.id}: ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
+        w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
         break;
       case 'report':
         w(`   ${e.title}\n${formatReport(e).replace(/^/gm, '   | ')}`);
