@@ -41,9 +41,9 @@ function start(argv: string[], cols: number, rows: number, dir = cwd): Pane {
   return tmux.start(argv, { cols, rows, cwd: dir, env: { ...cluster.env, HOME: dir } });
 }
 
-/** The detail pane's position, from its label "[lines A-B of N]". */
+/** The detail pane's position, from its label "[lines A-B of N]" (narrow: "[A-B/N]"). */
 function position(screen: string): [number, number, number] {
-  const m = /\[lines (\d+)-(\d+) of (\d+)\]/.exec(screen);
+  const m = /\[(?:lines )?(\d+)-(\d+)(?: of |\/)(\d+)\]/.exec(screen);
   assert.ok(m, `no scroll position shown in:\n${screen}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
@@ -90,7 +90,7 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     const [up] = position(pane.capture());
     assert.ok(up < total - 20, 'PgUp scrolled back');
     pane.keys('Home');
-    await pane.waitFor(/\[lines 1-/);
+    await pane.waitFor(/\[(lines )?1-\d+(\/| of )/);
     screen = pane.capture();
     assert.match(screen, /Why: Shows where the space goes/, 'the first lines of the report can be read');
     assert.match(screen, /┌─ Result/, 'the result stays on screen while reading');

@@ -244,7 +244,7 @@ export class FlowView {
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
     this.label = s ? s.title : this.title || 'Starting';
-    const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
+    const done = s && s.id === this.current ? this.doneText() : undefined;
     // the pane's inside: borders and the scrollbar column
     this.detail.setContent(wrapWords(s ? stepText(this.t, s, this.dryRun, done) : this.generalText(), (this.detail.width as number) - 3));
     if (this.pinned) this.detail.setScrollPerc(100);
@@ -272,8 +272,11 @@ export class FlowView {
     const total = this.detail.getScrollHeight();
     const top = (this.detail as unknown as { childBase: number }).childBase ?? 0;
     this.scrolls = total > inner;
-    const where = this.scrolls ? ` [lines ${top + 1}-${Math.min(total, top + inner)} of ${total}]` : '';
-    const room = Math.max(0, (this.detail.width as number) - 4 - where.length);
+    const end = Math.min(total, top + inner);
+    const width = this.detail.width as number;
+    // the label sits between the corner, a line and a space on each side: it has width - 6 columns
+    const where = !this.scrolls ? '' : width >= 60 ? ` [lines ${top + 1}-${end} of ${total}]` : ` [${top + 1}-${end}/${total}]`;
+    const room = Math.max(0, width - 6 - where.length);
     this.detail.setLabel(` ${room >= 8 ? this.t.cut(this.label, room) : ''}${where} `);
   }
 
@@ -287,9 +290,17 @@ export class FlowView {
     this.reserved = height;
   }
 
+  /** How the flow ended, in the detail pane: all of it before the result panel shows; then only a success's next steps. */
+  private doneText(): { ok: boolean; message: string; hint?: string } | undefined {
+    if (!this.done) return undefined;
+    if (this.end.hidden) return this.done;
+    return this.done.ok && this.done.hint ? { ok: true, message: '', hint: this.done.hint } : undefined;
+  }
+
   private generalText(): string {
     const out = [...this.general];
-    if (this.done && this.end.hidden) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
+    const done = this.doneText();
+    if (done) out.push(...(done.message ? ['', this.t.fg(done.ok ? 'green' : 'red', done.message)] : []), ...(done.hint ? ['', `${this.t.bold(done.ok ? 'Next:' : 'What to do:')} ${esc(done.hint)}`] : []));
     else if (this.steps.length) out.push(this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
     return out.join('\n');
   }

@@ -9,7 +9,7 @@ import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 /** 'config': the admin wants to enter a config path; 'keys': show every key. */
 export type MenuChoice = MenuCommand | 'quit' | 'config' | 'keys';
 
-export const MENU_KEYS = 'Up/Down: choose   Enter or its letter: start   o: config file   ?: keys   q: quit';
+export const MENU_KEYS = 'Up/Down: choose   Enter or a letter: start   o: config   ?: keys   q: quit';
 
 const LIST_WIDTH = 44;
 
