@@ -37,7 +37,7 @@ export interface RunOptions {
   /** Asked when a step fails (not blocked, declined or stopped): 'retry' runs it again from its check. */
   onFailure?: (failure: StepFailure) => Promise<'retry' | 'stop'>;
   /** Replaces the closing message (and may say ok differently); runs on every way out, also after Ctrl-C. */
-  summarize?: (outcome: FlowOutcome, result: { ok: boolean; message: string; hint?: string }) => Promise<{ ok: boolean; message: string; hint?: string }>;
+  summarize?: (outcome: FlowOutcome, ending: { ok: boolean; message: string; hint?: string }) => Promise<{ ok: boolean; message: string; hint?: string }>;
 }
 
 export interface StepFailure {

@@ -42,7 +42,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
   if (ctx.adminError) emit({ event: 'log', level: 'warn', message: redact(`No superuser connection, so checks inside PostgreSQL are skipped: ${ctx.adminError}`) });
   if (ctx.logSource) emit({ event: 'log', level: 'info', message: redact(`Synapse is not running and its last start failed; the doctor reads the errors of that start from ${ctx.logSource} (${ctx.opts.errorLines.length} line(s)).`) });
   const found = await diagnoseAll(ctx, ui);
-  emit({ event: 'log', level: found.length ? 'warn' : 'info', message: found.length ? `Found ${found.length} problem(s), worst first: ${found.map((x) => x.f.title).join('; ')}.` : 'No known problem found.' });
+  emit({ event: 'log', level: found.length ? 'warn' : 'info', message: found.length ? `Found ${found.length} problem(s), worst first: ${found.map((x) => x.f.id).join(', ')}.` : 'No known problem found.' });
   const synapse = new SynapseControl(ctx, ui);
   const results: DoctorResult['findings'] = [];
   const summarize = async (outcome: FlowOutcome) => {
@@ -60,7 +60,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     const ok = left.length === 0;
     return {
       ok,
-      message: !results.length ? 'No known problem found.' : ok ? `All ${results.length} finding(s) fixed and verified.` : `${left.length} of ${results.length} finding(s) left unfixed: ${left.map((r) => r.finding.title).join('; ')}.`,
+      message: !results.length ? 'No known problem found.' : ok ? `All ${results.length} finding(s) fixed and verified.` : `${left.length} of ${results.length} finding(s) left unfixed: ${left.map((r) => r.finding.id).join(', ')}.`,
       hint: ok ? undefined : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
     };
   };
