@@ -1,6 +1,7 @@
 // Plain text lines for logs and pipes (no TTY, --yes without --json): one line per event, no colours.
 import type { RunnerEvent } from '../src/core/events.js';
 import { formatPlan } from '../src/core/plan-text.js';
+import { reviewOutline } from '../src/core/review.js';
 import { formatReport } from '../src/maintain/report-text.js';
 
 export function textSink(out: NodeJS.WritableStream = process.stdout): (e: RunnerEvent) => void {
@@ -33,16 +34,19 @@ export function textSink(out: NodeJS.WritableStream = process.stdout): (e: Runne
         w(`   [${e.status}] ${e.message}${e.hint ? `\n   What to do: ${e.hint}` : ''}`);
         break;
       case 'done':
-        w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\nWhat to do: ${e.hint}` : ''}`);
+        w(`${e.ok ? 'OK' : 'FAILED'}: ${e.message}${e.hint ? `\n${e.ok ? 'Next' : 'What to do'}: ${e.hint}` : ''}`);
         break;
       case 'finding':
-        w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.id}: ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
+        w(`[${e.fixed ? 'fixed' : 'NOT FIXED'}] ${e.title}\n   Evidence: ${e.evidence}\n   Fix: ${e.fix}`);
         break;
       case 'report':
         w(`   ${e.title}\n${formatReport(e).replace(/^/gm, '   | ')}`);
         break;
-      case 'check':
       case 'review':
+        // a dry run's closing summary: what a real run asks to approve once (the plans are printed above)
+        w(`== The plan a real run asks you to approve once:\n${reviewOutline(e.steps).replace(/^/gm, '   ')}`);
+        break;
+      case 'check':
         break;
     }
   };

@@ -41,9 +41,9 @@ function start(argv: string[], cols: number, rows: number, dir = cwd): Pane {
   return tmux.start(argv, { cols, rows, cwd: dir, env: { ...cluster.env, HOME: dir } });
 }
 
-/** The detail pane's position, from its label "[lines A-B of N]". */
+/** The detail pane's position, from its label "[lines A-B of N]" (narrow: "[A-B/N]"). */
 function position(screen: string): [number, number, number] {
-  const m = /\[lines (\d+)-(\d+) of (\d+)\]/.exec(screen);
+  const m = /\[(?:lines )?(\d+)-(\d+)(?: of |\/)(\d+)\]/.exec(screen);
   assert.ok(m, `no scroll position shown in:\n${screen}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
@@ -57,10 +57,12 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     assert.ok(screen.split('\n').every((l) => l.length <= 80));
 
     pane.keys('?');
+    const before = screen;
     screen = await pane.waitFor(/Keys \(any key closes\)/);
     assert.match(screen, /start that task directly/);
     pane.keys('Escape');
-    await pane.waitFor(/^(?![\s\S]*Keys \(any key closes\))/);
+    screen = await pane.waitFor(/^(?![\s\S]*Keys \(any key closes\))/);
+    assert.equal(screen, before, 'closing a box leaves nothing of it behind');
 
     pane.keys('m');
     screen = await pane.waitFor(/Maintenance: what do you want to do\?/);
@@ -75,16 +77,20 @@ test('at 80x24: keys, Esc back from the task chooser, a long report scrolls with
     screen = await pane.waitFor(/┌─ Result/);
     assert.match(flat(screen), /Done: Complete; it only reads, so nothing was changed\./);
     assert.doesNotMatch(screen, /already in place/);
+    const header = screen.split('\n')[0]!;
+    assert.match(header, /finished {2}took \d+:\d\d/, 'the clock stops at the end');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(pane.capture().split('\n')[0], header, 'and does not count on');
     const [, end, total] = position(screen);
     assert.equal(end, total, 'it shows the end of the report first');
     assert.ok(total > 40, 'the report is longer than the pane');
-    assert.match(screen, /PgUp\/PgDn\/Home\/End: more of this step/);
+    assert.match(screen, /PgUp\/PgDn\/Home\/End: scroll/);
     pane.keys('PPage');
     await new Promise((r) => setTimeout(r, 300));
     const [up] = position(pane.capture());
     assert.ok(up < total - 20, 'PgUp scrolled back');
     pane.keys('Home');
-    await pane.waitFor(/\[lines 1-/);
+    await pane.waitFor(/\[(lines )?1-\d+(\/| of )/);
     screen = pane.capture();
     assert.match(screen, /Why: Shows where the space goes/, 'the first lines of the report can be read');
     assert.match(screen, /┌─ Result/, 'the result stays on screen while reading');
@@ -111,6 +117,11 @@ test('at 200x60: a config path typed in the app (checked as typed), the password
     let screen = await pane.waitFor(/PostgreSQL\s+reachable/);
     assert.match(screen, /Config\s+no Synapse config found/);
     assert.equal(screen.split('\n')[1]!.length, 200, 'the layout uses the whole width');
+    pane.resize(70, 20);
+    await pane.waitFor(/70x20 is below 80x24: enlarge the window/);
+    pane.resize(200, 60);
+    screen = await pane.waitFor(/^ synapse-pg \S+: Synapse on PostgreSQL/);
+    assert.equal(screen.split('\n')[1]!.length, 200, 'redrawn at full size');
     pane.keys('o');
     await pane.waitFor(/Path of the Synapse config/);
     pane.type(join(cwd, 'nope.yaml'));

@@ -81,7 +81,7 @@ test('doctor in a terminal asks before each fix: "No" leaves the config alone, "
 
     const yes = inTerminal(argv, env, [['Apply?', '\r']]);
     assert.equal(yes.code, 0, yes.screen);
-    assert.match(yes.screen, /Fixed: No TCP keepalives in database\.args \(keepalives\)/);
+    assert.match(yes.screen, /Fixed: No TCP keepalives in database\.args\r?\n/);
     assert.match(readFileSync(cfg, 'utf8'), /keepalives_count: 3/);
   } finally {
     c.stop();

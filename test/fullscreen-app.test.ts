@@ -246,3 +246,40 @@ test('the full screen is for the menu and for commands that ask; reports and --p
   assert.equal(wants(['sandbox', 'up']), true);
   assert.equal(wants(['maintain', 'report']), false);
 });
+
+test('q in a flow started from the menu pauses it safely and stays in the app: the flow can be read, continued with r, or left for the menu', async () => {
+  const t = fakeTerminal(100, 30);
+  try {
+    let runs = 0;
+    const setup: CommandRunner = async (_a, ui) => {
+      runs++;
+      ui.emit({ event: 'flow', id: 'setup', title: 'First-time setup', steps: STEPS.slice(0, 1), dryRun: false });
+      ui.emit({ event: 'step-start', id: 'find-config', title: STEPS[0]!.title, why: 'Find it.' });
+      if (runs === 1) await new Promise((r) => ui.signal.addEventListener('abort', r));
+      const ok = runs > 1;
+      ui.emit({ event: 'step', id: 'find-config', status: ok ? 'done' : 'failed', message: ok ? 'Found.' : 'Stopped at your request.', code: ok ? undefined : 'CANCELLED' });
+      ui.emit({ event: 'done', ok, message: ok ? 'All steps verified.' : 'Stopped at your request during: Find the Synapse config.', hint: ok ? undefined : 'Run the same command again to continue.' });
+      return {};
+    };
+    const app = await startApp(t, [], { setup });
+    await t.screenText();
+    await t.press('s');
+    await t.press('q');
+    let text = flat(await t.screenText());
+    assert.match(text, /Paused: Stopped at your request during: Find the Synapse config\./);
+    assert.match(text, /r: continue/);
+    assert.doesNotMatch(text, /d: diagnose/, 'a pause is no failure to diagnose');
+    await t.press('r');
+    text = flat(await t.screenText());
+    assert.equal(runs, 2);
+    assert.match(text, /Done: All steps verified\./);
+    await t.press('\x1b');
+    await settle(60);
+    assert.match(await t.screenText(), /What do you want to do\?/);
+    await t.press('q');
+    assert.equal(await app.code, 0, 'the app itself was never interrupted');
+    assert.equal(app.stderr(), '');
+  } finally {
+    t.dispose();
+  }
+});

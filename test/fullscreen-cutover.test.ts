@@ -91,6 +91,9 @@ test('the whole cutover of the practice homeserver from the menu: Ctrl-C before 
     confirms += await answerConfirms();
     screen = capture();
     assert.match(flat(screen), /Done: All steps verified/);
+    assert.match(flat(screen), /Next steps: at the end of the text above\./);
+    assert.match(flat(screen), /Next: The old SQLite file/, 'the next steps end the last step, where the pane shows its end');
+    assert.match(flat(screen), /To roll back before then/);
     assert.ok(confirms >= 3, `several confirms were answered (${confirms})`);
     assert.doesNotMatch(screen, /x failed/);
 

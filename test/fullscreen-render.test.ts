@@ -39,7 +39,7 @@ test('the flow screen shows each step with its status, the plan with a coloured 
     assert.match(text, /What it will do:/);
     assert.match(text, /SQL: SELECT pg_reload_conf\(\)/);
     assert.match(text, /pg_hba.conf is owned by postgres/);
-    assert.match(text, /q\/Ctrl-C: pause safely/);
+    assert.match(text, /q: pause/);
     assert.equal(await t.colourOf('+  name: psycopg2'), GREEN);
     assert.equal(await t.colourOf('-  name: sqlite3'), RED);
 
@@ -192,7 +192,7 @@ test('resizing redraws the flow screen at the new size', async () => {
     await t.resize(120, 40);
     const text = await t.screenText();
     const lines = text.split('\n');
-    assert.match(lines[lines.length - 1]!, /q\/Ctrl-C: pause safely/);
+    assert.match(lines[lines.length - 1]!, /q: pause/);
     assert.equal(lines[1]!.trimEnd().length, 120, 'the borders reach the new width');
     await t.resize(70, 20);
     assert.match(await t.screenText(), /window 70x20 is below 80x24/);
@@ -259,6 +259,29 @@ test('a maintenance report shows its figures and a bar chart with coloured bars'
     assert.match(text, /state_groups\s+#{8}\.{22} 50/);
     assert.equal(await t.colourOf('#####'), 6, 'the bars are cyan');
     view.destroy();
+  } finally {
+    closeScreen(screen);
+    t.dispose();
+  }
+});
+
+test('at 80x24 a long confirm says where it is and that more follows; long paths and URLs wrap between words, never inside one', async () => {
+  const t = fakeTerminal(80, 24);
+  const { screen, host } = withScreen(t);
+  try {
+    const url = 'postgresql://synapse_user@db.example.org:5432/synapse?sslmode=verify-full';
+    const details = Array.from({ length: 30 }, (_, i) => `SQL: step ${i + 1} connects to ${url} and runs LC_CTYPE 'C'`).join('\n');
+    const answer = fullscreenPrompter(host).confirm({ message: 'Apply this plan?', details });
+    let text = await t.screenText();
+    assert.match(text, /Confirm \[lines 1-\d+ of \d+, more below: PgDn\]/);
+    for (const line of text.split('\n')) assert.doesNotMatch(line, /postgr$|postgres$|\/\/synapse_us$/, `no word cut at the edge: ${line}`);
+    assert.ok(text.includes('postgresql://'), 'the URL starts whole on its line');
+    await t.press('\x1b[F'); // End
+    text = await t.screenText();
+    assert.match(text, /SQL: step 30 connects to/);
+    assert.doesNotMatch(text, /more below/);
+    await t.press('y');
+    assert.equal(await answer, true);
   } finally {
     closeScreen(screen);
     t.dispose();

@@ -8,7 +8,7 @@ import { failureText } from '../../src/core/recovery.js';
 import { MESSAGES } from '../../src/core/messages.js';
 import { redact } from '../../src/core/redact.js';
 import { detectOptions } from '../../src/commands/detect-options.js';
-import { detect, type MenuCommand } from '../../src/status/detect.js';
+import { detect, type Detection, type MenuCommand } from '../../src/status/detect.js';
 import { fullscreenPrompter, showKeys, type DialogHost } from './dialogs.js';
 import { outcomeOf, runPlainFallback } from './fallback.js';
 import { FlowView } from './flow-view.js';
@@ -69,6 +69,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
   const host: DialogHost = { screen, router, theme, signal, pause: () => onInterrupt() };
   /** The command line, with a config path entered in the app. */
   let current = args;
+  let found: { config: ParsedArgs; detection: Detection } | undefined;
   let outcome: Outcome = { kind: 'menu' };
   /** What each flow run from the menu ended with, printed when the app closes so it stays in the scrollback. */
   const ran: { ok: boolean; message: string; summary: string[] }[] = [];
@@ -76,7 +77,13 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
     if (args.command === 'menu') {
       while (outcome.kind === 'menu') {
         const menu = new MenuView(screen, theme, opts.version);
-        void detectOptions(current, env).then(detect).then((d) => signal.aborted || menu.setDetection(d), () => undefined);
+        // what was found last time shows at once (a box closing leaves the menu as it was); a fresh look replaces it
+        if (found && found.config === current) menu.setDetection(found.detection);
+        const looked = current;
+        void detectOptions(looked, env).then(detect).then((d) => {
+          found = { config: looked, detection: d };
+          if (!signal.aborted) menu.setDetection(d);
+        }, () => undefined);
         const choice = await menu.choose(router, signal);
         menu.destroy();
         if (choice === 'quit') break;
@@ -231,7 +238,7 @@ export async function runApp(args: ParsedArgs, opts: AppOptions): Promise<number
       return exitCodeOf(false, true);
     }
     if (o.kind === 'menu' || o.kind === 'parent') return exitCodeOf(true);
-    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n`);
+    if (o.ok) streams.output.write(`synapse-pg: ${o.message}\n${o.hint ? `Next: ${o.hint}\n` : ''}`);
     else errOut.write(`synapse-pg: ${o.message}\n${o.hint ? `${MESSAGES.whatToDo(o.hint)}\n` : ''}`);
     return exitCodeOf(o.ok);
   }

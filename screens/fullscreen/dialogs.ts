@@ -3,7 +3,7 @@ import blessed from 'blessed';
 import { WizardError } from '../../src/core/errors.js';
 import type { ConfirmQuestion, Prompter, SelectQuestion, TextQuestion } from '../../src/core/prompter.js';
 import { printable, type Key, type KeyRouter } from './keys.js';
-import { colourPlan, esc, type Theme } from './theme.js';
+import { colourPlan, esc, wrapWords, type Theme } from './theme.js';
 
 export interface DialogHost {
   screen: blessed.Widgets.Screen;
@@ -98,7 +98,7 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
       const body = blessed.box({
         parent: box, top: 0, left: 1, right: 1, bottom: 3, tags: true, scrollable: true, alwaysScroll: true,
         scrollbar: { ch: ' ', style: { inverse: true } },
-        content: `${t.bold(q.message)}${q.details ? `\n\n${t.fg('yellow', 'This will change exactly:')}\n${colourPlan(t, q.details)}` : ''}`,
+        content: wrapWords(`${t.bold(q.message)}${q.details ? `\n\n${t.fg('yellow', 'This will change exactly:')}\n${colourPlan(t, q.details)}` : ''}`, inner - 1),
       });
       const buttons = blessed.box({ parent: box, bottom: 1, left: 1, right: 1, height: 1, tags: true });
       let yes = q.initial ?? true;
@@ -107,7 +107,15 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         buttons.setContent(`${b('Yes, do it (y)', yes)}   ${b('No, stop here (n)', !yes)}`);
       };
       draw();
-      helpLine(host, box, 'y/n or Left/Right+Enter: answer   Up/Down/PgUp/PgDn: scroll   Esc/q: pause safely, go back');
+      helpLine(host, box, 'y/n: answer   Up/Down/PgUp/PgDn/Home/End: scroll   Esc/q: pause');
+      // where the text is when it is longer than the box, so nothing is cut without a sign
+      const where = () => {
+        const total = body.getScrollHeight();
+        const shown = body.height as number;
+        const top = (body as unknown as { childBase: number }).childBase ?? 0;
+        box.setLabel(total > shown ? ` Confirm [lines ${top + 1}-${Math.min(total, top + shown)} of ${total}${top + shown < total ? ', more below: PgDn' : ''}] ` : ' Confirm ');
+      };
+      where();
       return modal<boolean>(host, box, (ch, key, s) => {
         const page = Math.max(1, (body.height as number) - 1);
         if (ch === 'y' || ch === 'Y') return answer(true, s);
@@ -121,6 +129,9 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         else if (key.name === 'down' || ch === 'j') body.scroll(1);
         else if (key.name === 'pageup') body.scroll(-page);
         else if (key.name === 'pagedown' || ch === ' ') body.scroll(page);
+        else if (key.name === 'home') body.scroll(-body.getScrollHeight());
+        else if (key.name === 'end') body.scroll(body.getScrollHeight());
+        where();
         host.screen.render();
       }, state);
       function answer(v: boolean, s: Settle<boolean>) {
@@ -149,7 +160,7 @@ export function fullscreenPrompter(host: DialogHost): FullscreenPrompter {
         host.reserveBottom?.(height);
         box.on('destroy', () => host.reserveBottom?.(0));
       }
-      blessed.box({ parent: box, top: 0, left: 1, right: 1, height: lines, tags: true, content: t.bold(q.message) });
+      blessed.box({ parent: box, top: 0, left: 1, right: 1, height: lines, tags: true, content: wrapWords(t.bold(q.message), inner) });
       const list = blessed.box({ parent: box, top: lines + 1, left: 1, right: 1, bottom: 1, tags: true });
       let i = Math.max(0, q.options.findIndex((o) => o.value === q.initial));
       const draw = () =>

@@ -3,7 +3,7 @@ import blessed from 'blessed';
 import type { RunnerEvent } from '../../src/core/events.js';
 import type { Key } from './keys.js';
 import { progressLine, reportLines, stepText, type Progress, type StepView } from './step-text.js';
-import { clock, esc, STATUS_WIDTH, statusTag, type Theme, type ViewStatus } from './theme.js';
+import { clock, esc, shownLength, STATUS_WIDTH, statusTag, wrapWords, type Theme, type ViewStatus } from './theme.js';
 import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 
 /** The step list's width: 40 columns at 80, up to 56 on wide terminals. */
@@ -12,10 +12,6 @@ function leftWidth(screenWidth: number): number {
 }
 const MAX_LOG = 500;
 
-/** The length of tagged text as shown (blessed tags removed). */
-function blessedLength(text: string): number {
-  return text.replace(/\{[^{}]*\}/g, '').length;
-}
 const DRAW_MS = 40;
 
 export class FlowView {
@@ -102,7 +98,8 @@ export class FlowView {
         this.set(e.id, { plan: e.actions });
         break;
       case 'review':
-        for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
+        // before the run: what each step will change; after a dry run the steps already show it
+        if (!this.dryRun) for (const item of e.steps) this.set(item.id, { plan: item.actions, status: 'needs action' });
         break;
       case 'step-apply':
         this.set(e.id, { status: 'applying' });
@@ -247,13 +244,14 @@ export class FlowView {
     if (at >= 0) this.list.scrollTo(at);
     const s = this.find(this.viewed);
     this.label = s ? s.title : this.title || 'Starting';
-    const done = s && s.id === this.current && this.end.hidden ? this.done : undefined;
-    this.detail.setContent(s ? stepText(this.t, s, this.dryRun, done) : this.generalText());
+    const done = s && s.id === this.current ? this.doneText() : undefined;
+    // the pane's inside: borders and the scrollbar column
+    this.detail.setContent(wrapWords(s ? stepText(this.t, s, this.dryRun, done) : this.generalText(), (this.detail.width as number) - 3));
     if (this.pinned) this.detail.setScrollPerc(100);
     this.drawScrollLabel();
     this.drawBars();
-    const more = this.scrolls ? 'PgUp/PgDn/Home/End: more of this step   ' : '';
-    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: view a step   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q/Ctrl-C: pause safely`;
+    const more = this.scrolls ? 'PgUp/PgDn/Home/End: scroll   ' : '';
+    const help = !this.end.hidden ? `${more}Up/Down: other steps   ?: keys` : this.done ? '' : `Up/Down: steps   ${more || 'PgUp/PgDn: scroll   '}f: follow   ?: keys   q: pause`;
     this.help.setContent(this.t.fg('gray', this.notice ? `${this.notice}   ${help}` : help));
     this.screen.render();
   }
@@ -274,24 +272,35 @@ export class FlowView {
     const total = this.detail.getScrollHeight();
     const top = (this.detail as unknown as { childBase: number }).childBase ?? 0;
     this.scrolls = total > inner;
-    const where = this.scrolls ? ` [lines ${top + 1}-${Math.min(total, top + inner)} of ${total}]` : '';
-    const room = Math.max(0, (this.detail.width as number) - 4 - where.length);
+    const end = Math.min(total, top + inner);
+    const width = this.detail.width as number;
+    // the label sits between the corner, a line and a space on each side: it has width - 6 columns
+    const where = !this.scrolls ? '' : width >= 60 ? ` [lines ${top + 1}-${end} of ${total}]` : ` [${top + 1}-${end}/${total}]`;
+    const room = Math.max(0, width - 6 - where.length);
     this.detail.setLabel(` ${room >= 8 ? this.t.cut(this.label, room) : ''}${where} `);
   }
 
   private drawEnd(): void {
     if (this.end.hidden) return;
     const inner = Math.max(20, (this.screen.width as number) - 4);
-    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(blessedLength(l) / inner)), 0);
+    const rows = [...this.endLines, this.endKeys].reduce((n, l) => n + Math.max(1, Math.ceil(shownLength(l) / inner)), 0);
     const height = Math.min(rows + 2, Math.max(3, Math.floor((this.screen.height as number) / 2)));
     this.end.height = height;
-    this.end.setContent([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'));
+    this.end.setContent(wrapWords([...this.endLines, this.t.fg('cyan', this.endKeys)].join('\n'), inner));
     this.reserved = height;
+  }
+
+  /** How the flow ended, in the detail pane: all of it before the result panel shows; then only a success's next steps. */
+  private doneText(): { ok: boolean; message: string; hint?: string } | undefined {
+    if (!this.done) return undefined;
+    if (this.end.hidden) return this.done;
+    return this.done.ok && this.done.hint ? { ok: true, message: '', hint: this.done.hint } : undefined;
   }
 
   private generalText(): string {
     const out = [...this.general];
-    if (this.done && this.end.hidden) out.push('', this.t.fg(this.done.ok ? 'green' : 'red', this.done.message), ...(this.done.hint ? [`${this.t.bold('What to do:')} ${esc(this.done.hint)}`] : []));
+    const done = this.doneText();
+    if (done) out.push(...(done.message ? ['', this.t.fg(done.ok ? 'green' : 'red', done.message)] : []), ...(done.hint ? ['', `${this.t.bold(done.ok ? 'Next:' : 'What to do:')} ${esc(done.hint)}`] : []));
     else if (this.steps.length) out.push(this.t.fg('gray', 'Checking the steps first (read-only): nothing changes until they can all go ahead.'));
     return out.join('\n');
   }

@@ -4,11 +4,12 @@ import type { Detection, MenuCommand } from '../../src/status/detect.js';
 import type { Key, KeyRouter } from './keys.js';
 import { detectionLines, menuItems, type MenuItem, type Tone } from './menu-model.js';
 import { esc, type Theme } from './theme.js';
+import { MIN_COLUMNS, MIN_ROWS } from './terminal.js';
 
 /** 'config': the admin wants to enter a config path; 'keys': show every key. */
 export type MenuChoice = MenuCommand | 'quit' | 'config' | 'keys';
 
-export const MENU_KEYS = 'Up/Down: choose   Enter or its letter: start   o: config file   ?: keys   q: quit';
+export const MENU_KEYS = 'Up/Down: choose   Enter or a letter: start   o: config   ?: keys   q: quit';
 
 const LIST_WIDTH = 44;
 
@@ -85,7 +86,11 @@ export class MenuView {
 
   private draw(): void {
     const t = this.t;
-    this.header.setContent(` ${t.bold('synapse-pg')} ${esc(this.version)}: Synapse on PostgreSQL, verified at every step`);
+    const [cols, rows] = [this.screen.width as number, this.screen.height as number];
+    const small = cols < MIN_COLUMNS || rows < MIN_ROWS;
+    this.header.setContent(small
+      ? t.fg('red', ` ${cols}x${rows} is below ${MIN_COLUMNS}x${MIN_ROWS}: enlarge the window (or quit with q and run synapse-pg --plain)`)
+      : ` ${t.bold('synapse-pg')} ${esc(this.version)}: Synapse on PostgreSQL, verified at every step`);
     const tone = (k: Tone, s: string) => (k === 'good' ? t.fg('green', s) : k === 'bad' ? t.fg('red', s) : k === 'warn' ? t.fg('yellow', s) : esc(s));
     const width = Math.max(20, (this.screen.width as number) - 16);
     this.found.setContent(this.detection

@@ -28,7 +28,8 @@ export interface Progress {
 export function stepText(t: Theme, s: StepView, dryRun: boolean, done?: { ok: boolean; message: string; hint?: string }): string {
   const out: string[] = [];
   if (s.why) out.push(`${t.bold('Why:')} ${esc(s.why)}`);
-  if (s.check) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
+  // a blocked check and the step's failure say the same thing: once
+  if (s.check && s.check !== s.result?.message) out.push('', `${t.bold('Found:')} ${esc(s.check)}`);
   if (s.plan?.length) out.push('', t.bold(dryRun ? 'What it would do:' : 'What it will do:'), colourPlan(t, formatPlan(s.plan)));
   if (s.log.length) out.push('', t.bold('Log:'), ...s.log);
   if (s.finding) {
@@ -42,8 +43,8 @@ export function stepText(t: Theme, s: StepView, dryRun: boolean, done?: { ok: bo
     if (s.result.hint) out.push(`${t.bold('What to do:')} ${esc(s.result.hint)}`);
   }
   if (done) {
-    out.push('', t.fg(done.ok ? 'green' : 'red', done.message));
-    if (done.hint) out.push(`${t.bold('What to do:')} ${esc(done.hint)}`);
+    if (done.message) out.push('', t.fg(done.ok ? 'green' : 'red', done.message));
+    if (done.hint) out.push(...(done.message ? [] : ['']), `${t.bold(done.ok ? 'Next:' : 'What to do:')} ${esc(done.hint)}`);
   }
   return out.join('\n');
 }
@@ -71,7 +72,8 @@ export function reportLines(t: Theme, e: Extract<RunnerEvent, { event: 'report' 
 
 /** How a flow ended, for the panel under its steps: once, without repeating the failed step's error shown above it. */
 export function resultLines(t: Theme, r: { ok: boolean; message: string; hint?: string }, failed: { title: string; message: string } | undefined, paused: boolean): string[] {
-  if (r.ok) return [t.fg('green', `Done: ${r.message}`), ...(r.hint ? [`${t.bold('Next:')} ${esc(r.hint)}`] : [])];
+  // a success's next steps can be long: they end the step's text above (scrollable), the panel only points at them
+  if (r.ok) return [t.fg('green', `Done: ${r.message}`), ...(r.hint ? [`${t.bold('Next steps:')} at the end of the text above.`] : [])];
   if (paused) return [t.fg('yellow', `Paused: ${r.message}`), ...(r.hint ? [`${t.bold('What to do:')} ${esc(r.hint)}`] : [])];
   if (failed && r.message.includes(failed.message)) return [t.fg('red', `Stopped at "${failed.title}": its error and what to do are in the step above.`)];
   return [t.fg('red', /^Stopped\b/.test(r.message) ? r.message : `Stopped: ${r.message}`), ...(r.hint ? [`${t.bold('What to do:')} ${esc(r.hint)}`] : [])];

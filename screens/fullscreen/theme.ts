@@ -101,3 +101,47 @@ export function clock(ms: number): string {
   const sec = s % 60;
   return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(sec).padStart(2, '0')}`;
 }
+
+/** Columns a tagged text takes on screen (blessed tags take none; escaped braces take one). */
+export function shownLength(text: string): number {
+  return text.replace(/\{(open|close)\}/g, '.').replace(/\{\/?[a-z-]+\}/g, '').length;
+}
+
+/**
+ * Wraps tagged text at spaces to `width` columns: blessed looks back only 10 columns for a space and otherwise cuts the word
+ * ("postgr esql://"). A word longer than a line is cut after a '/', '-' or '.' where it can be, and only then anywhere.
+ */
+export function wrapWords(text: string, width: number): string {
+  if (width < 12) return text;
+  return text.split('\n').map((line) => (shownLength(line) <= width ? line : wrapLine(line, width))).join('\n');
+}
+
+function wrapLine(line: string, width: number): string {
+  const out: string[] = [];
+  let cur = '';
+  let len = 0;
+  const indent = /^ */.exec(line)![0];
+  for (let word of line.slice(indent.length).split(' ')) {
+    let wl = shownLength(word);
+    if (len && len + 1 + wl > width) {
+      out.push(cur);
+      cur = '';
+      len = 0;
+    }
+    // a word longer than a whole line (a path, a URL): cut it where it reads best; words with tags inside are left to blessed
+    while (wl > width && !/[{}]/.test(word)) {
+      const room = width - len - (len ? 1 : 0);
+      const cutAt = Math.max(...['/', '-', '.', ','].map((c) => word.lastIndexOf(c, room - 1))) + 1;
+      const at = cutAt > room / 3 ? cutAt : room;
+      out.push(len ? `${cur} ${word.slice(0, at)}` : word.slice(0, at));
+      cur = '';
+      len = 0;
+      word = word.slice(at);
+      wl = word.length;
+    }
+    cur = len ? `${cur} ${word}` : `${indent}${word}`;
+    len += (len ? 1 : indent.length) + wl;
+  }
+  out.push(cur);
+  return out.join('\n');
+}

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { createExecutor } from '../adapters/exec.js';
-import type { ParsedArgs } from '../cli/args.js';
+import { commandLine, type ParsedArgs } from '../cli/args.js';
 import { requireConfigPaths } from '../config/discover.js';
 import { loadConfig, sqliteDatabasePath } from '../config/load.js';
 import { WizardError } from '../core/errors.js';
@@ -76,6 +76,18 @@ export async function newCutoverContext(opts: CutoverOptions, ui: Ui, log: (m: s
   return ctx;
 }
 
+/** What a finished cutover leaves and how to go back, said once at the end. */
+function nextSteps(ctx: CutoverContext, args: ParsedArgs): string {
+  const swap = ctx.journal.steps['swap-config']?.data as SwapData | undefined;
+  return MESSAGES.cutoverNextSteps({
+    sqlite: ctx.sqlitePath ?? 'named in the old config',
+    snapshots: ctx.paths.snapshotDir,
+    file: swap?.file ?? ctx.paths.mainConfig,
+    sqliteCopy: swap?.sqliteCopy ?? ctx.paths.oldSqliteConfig,
+    backup: commandLine(args, 'maintain', 'backup'),
+  });
+}
+
 export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> {
   const opts = await cutoverOptions(args);
   const dryRun = !!args.flags['dry-run'];
@@ -89,7 +101,7 @@ export async function runCutover(args: ParsedArgs, ui: Ui): Promise<FlowResult> 
   const release = dryRun ? async () => {} : await acquireLock(ctx.paths.workDir);
   try {
     if (!dryRun) await fs.mkdir(ctx.paths.workDir, { recursive: true, mode: 0o700 });
-    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, review: true, reviewNotes: MESSAGES.cutoverReviewNotes, prompter: ui.prompter, emit, signal: ui.signal, onFailure: ui.onFailure });
+    return await runFlow(cutoverSteps, ctx, { flowId: 'cutover', title: `Cutover: SQLite to PostgreSQL (${opts.engine === 'copy' ? 'COPY engine' : 'synapse_port_db'})`, dryRun, yes: !!args.flags.yes, summarize: async (_o, r) => (r.ok && !dryRun && ctx.journal.phase === 'done' ? { ...r, hint: nextSteps(ctx, args) } : r), review: true, reviewNotes: MESSAGES.cutoverReviewNotes, prompter: ui.prompter, emit, signal: ui.signal, onFailure: ui.onFailure });
   } finally {
     await ctx.setup.admin?.close();
     await release();

@@ -18,6 +18,10 @@ export const MESSAGES = {
     'If Synapse cannot start on PostgreSQL, the config is switched back to SQLite and Synapse is started on it again.',
     'A run that stops resumes from its journal: synapse-pg status says where it stands.',
   ],
+  cutoverNextSteps: (o: { sqlite: string; snapshots: string; file: string; sqliteCopy: string; backup: string }) =>
+    `The old SQLite file ${o.sqlite} is kept as it was. Keep it until Synapse has served from PostgreSQL for a few days and a ` +
+    `PostgreSQL backup exists (${o.backup}); then it is safe to delete, with the snapshots in ${o.snapshots}. To roll back before ` +
+    `then: stop Synapse, copy ${o.sqliteCopy} over ${o.file}, start Synapse (messages sent since the cutover stay only in PostgreSQL).`,
   reviewOwnConfirm: 'Stopping Synapse asks once more, right before it happens, with the estimated downtime.',
   noTerminal: 'There is no terminal to ask questions on, so nothing was changed.',
   noTerminalHint: 'Run it in a terminal, or pass --yes to apply without asking (try --dry-run first).',

@@ -45,6 +45,11 @@ export async function collectReview<C>(steps: Step<C>[], ctx: C, opts: ReviewOpt
   return items;
 }
 
+/** The review without the plans (printed above it in a dry run): each step's question, in order. */
+export function reviewOutline(items: ReviewItem[]): string {
+  return items.map((i, n) => `${n + 1}. ${i.title}${i.own ? ' (asks again right before it runs)' : ''}: ${i.message}`).join('\n');
+}
+
 /** The review as text: each step's question and exactly what it changes, then the notes (downtime, what is undone). */
 export function reviewText(items: ReviewItem[], notes: readonly string[] = []): string {
   const parts = items.map((i, n) => `${n + 1}. ${i.title}${i.own ? ' (asks again right before it runs)' : ''}\n${i.message}\n${formatPlan(i.actions)}`);

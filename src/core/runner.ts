@@ -7,7 +7,7 @@ import type { Step, StepContext } from './step.js';
 import { formatPlan } from './plan-text.js';
 import { preflight } from './preflight.js';
 import { MESSAGES } from './messages.js';
-import { collectReview, reviewText } from './review.js';
+import { collectReview, reviewText, type ReviewItem } from './review.js';
 
 export interface RunOptions {
   flowId: string;
@@ -123,12 +123,17 @@ export async function runFlow<C>(steps: Step<C>[], ctx: C, opts: RunOptions): Pr
   }
   if (stopped) return finish(false, stopped.message, stopped.hint);
   const planned = [...outcome.statuses.values()].filter((s) => s === 'planned').length;
+  // --dry-run ends with the same review a real run asks to approve once
+  const items = dryRunPlans.get(outcome) ?? [];
+  if (opts.dryRun && opts.review && items.length) emit({ event: 'review', id: opts.flowId, steps: items });
   if (opts.dryRun) return finish(true, planned ? `Dry run: nothing was changed. ${planned} step(s) would change the system, as shown above.` : 'Dry run: nothing was changed, and nothing needs to be.');
   const n = outcome.applied.length;
   return finish(true, n ? `All steps verified (${n} applied, ${steps.length - n} already done or skipped).` : opts.readOnly ? 'Complete; it only reads, so nothing was changed.' : 'Everything was already in place; all steps verified, nothing changed.');
 }
 
 const lastFailure = new WeakMap<FlowOutcome, StepFailure>();
+/** In a dry run, what each planned step would ask and do: the review a real run shows. */
+const dryRunPlans = new WeakMap<FlowOutcome, ReviewItem[]>();
 
 /** One step: check, then (confirmed) apply and verify, or verify what is already done; every state is announced as an event. */
 async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: FlowOutcome, gathered = false, approved = false): Promise<StepEnd> {
@@ -156,6 +161,7 @@ async function runStep<C>(step: Step<C>, ctx: C, opts: RunOptions, outcome: Flow
       const actions = check.plan.map(redactAction);
       emit({ event: 'plan', id: step.id, actions });
       if (opts.dryRun) {
+        dryRunPlans.set(outcome, [...(dryRunPlans.get(outcome) ?? []), { id: step.id, title: step.title, message: redact(check.confirm ?? check.message), actions, own: !!step.ownConfirm }]);
         emit({ event: 'step', id: step.id, status: 'planned', message: redact(check.message) });
         set('planned');
         return { stop: false };

@@ -50,7 +50,7 @@ export function tmuxServer(tag: string): Tmux {
         name,
         capture,
         captureColours: () => tmux('capture-pane', '-p', '-e', '-t', name),
-        history: () => tmux('capture-pane', '-p', '-S', '-300', '-t', name),
+        history: () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', name),
         async waitFor(re, timeoutMs = 30_000) {
           const until = Date.now() + timeoutMs;
           let last = '';

@@ -151,7 +151,7 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
 export const preflight: Step<CutoverContext> = {
   id: 'preflight',
   title: 'Preflight checks',
-  why: 'Every known reason for a port to fail half way (FAILURES.md) is looked for first, and all of them are listed at once with their fixes.',
+  why: 'Every known reason for a port to fail half way is looked for first, and all of them are listed at once with their fixes.',
   async check(ctx, sc) {
     const db = ctx.config.database;
     if (db?.name === 'psycopg2' && ctx.journal.phase !== 'downtime') {
@@ -162,7 +162,6 @@ export const preflight: Step<CutoverContext> = {
       return { status: 'blocked', code: 'BLOCKED', message: `A cutover finished at ${ctx.journal.servedOnPostgresAt ?? '?'}, but the config uses SQLite again, so Synapse was switched back by hand; PostgreSQL may hold rows SQLite lacks.`, hint: `To move again from SQLite, keep the old journal (mv ${ctx.paths.journal} ${ctx.paths.journal}.old) and drop and recreate the target database, then run cutover.` };
     }
     const findings = await collect(ctx, sc);
-    for (const f of findings) sc.log(`${f.blocking ? 'Problem' : 'Note'}: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`, f.blocking ? 'error' : 'info');
     const blocking = findings.filter((f) => f.blocking);
     if (blocking.length) {
       return {
@@ -172,7 +171,8 @@ export const preflight: Step<CutoverContext> = {
         hint: blocking.map((f, i) => `(${i + 1}) ${f.fix ?? 'see above'}`).join(' '),
       };
     }
-    return { status: 'done', message: `No blocking problems${findings.length ? ` (${findings.length} note(s) above)` : ''}.` };
+    const notes = findings.map((f) => `Note: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`);
+    return { status: 'done', message: ['No blocking problems.', ...notes].join(' ') };
   },
   async apply() {
     return 'Nothing to apply.';
