@@ -140,8 +140,9 @@ Common flags:
   -V, --version            print the version
 
 Setup flags:
-      --pg-admin SPEC      how to reach PostgreSQL as a superuser: local (default; psql as the
-                           postgres OS user, PGHOST/PGPORT honoured), url:postgresql://..., docker:CONTAINER
+      --pg-admin SPEC      how to reach PostgreSQL as an admin (a superuser, or CREATEROLE and CREATEDB):
+                           local (default; psql as the postgres OS user, PGHOST/PGPORT honoured),
+                           url:postgresql://..., docker:CONTAINER
       --db-user NAME       Synapse's role (default synapse_user)
       --db-name NAME       Synapse's database (default synapse)
       --db-host HOST       host Synapse connects to (default localhost)
@@ -172,7 +173,8 @@ Doctor flags:
   The doctor also takes the setup flags (--pg-admin, --db-*), --service/--synapse-exec to stop and
   start Synapse around fixes that need it stopped (and to ask its tools), and --sandbox. Without
   --error/--log it reads the errors of Synapse's last failed start from its log file. --json prints
-  one "finding" event per finding; exit status 0 when no finding is left unfixed, 1 otherwise.
+  one "finding" event per finding; exit status 1 when a problem is left or Synapse's own connection
+  fails, 0 otherwise (advice, such as tuning, may be listed and left).
   Docker compose: with --service compose:FILE[:SERVICE], or a compose file beside the config, it also
   checks that the container's user (991:991, UID/GID, user:) may write the mounted data and config, that
   log_config exists in the container, and that the container trusts each OIDC issuer's certificate.

@@ -16,14 +16,18 @@ const RUN = `How it runs:
   -h, --help               this help`;
 
 const POSTGRES = `PostgreSQL:
-      --pg-admin SPEC      how to reach PostgreSQL as a superuser: local (default: psql as the postgres
-                           OS user, PGHOST/PGPORT honoured), url:postgresql://USER@HOST:PORT/DB
-                           (PGPASSWORD keeps the password off the command line), docker:CONTAINER
+      --pg-admin SPEC      how to reach PostgreSQL as an admin (a superuser, or a role with CREATEROLE and
+                           CREATEDB on a managed server): local (default: psql as the postgres OS user,
+                           PGHOST/PGPORT honoured), url:postgresql://USER@HOST:PORT/DB (PGPASSWORD keeps
+                           the password off the command line), docker:CONTAINER
       --db-user NAME       Synapse's role (default synapse_user)
       --db-name NAME       Synapse's database (default synapse)
       --db-host HOST       host Synapse connects to (default localhost)
       --db-port PORT       port Synapse connects to (default 5432, or $PGPORT)
-      --db-password-file F file holding the role's password (generated into F when F does not exist)`;
+      --db-password-file F file holding the role's password (generated into F when F does not exist)
+      --db-sslmode MODE    require|verify-ca|verify-full: TLS for Synapse (written to database.args) and
+                           for every connection the wizard makes
+      --db-sslrootcert F   the CA that signed the server's certificate (needed by verify-ca/verify-full)`;
 
 const SYNAPSE = `Synapse's tools and service:
       --synapse-exec SPEC  where Synapse's tools run: local (default), docker:CONTAINER, chroot:DIR
@@ -100,7 +104,8 @@ ${RUN}
 Example:
   synapse-pg doctor --error 'FATAL:  password authentication failed for user "synapse_user"'
 
-Exit status: 0 no finding left unfixed, 1 a finding is left unfixed, 2 bad usage, 130 interrupted.
+Exit status: 0 Synapse can use its database and no problem is left (advice may be listed), 1 a problem
+is left or the connection Synapse makes fails, 2 bad usage, 130 interrupted.
 `,
   maintain: `synapse-pg maintain TASK: look after Synapse's PostgreSQL database (from the config's database: section).
 
