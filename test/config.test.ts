@@ -11,7 +11,7 @@ import { AUTO_DETECT, expandConfigPaths, findConfigPaths } from '../src/config/d
 import { loadConfig, sqliteDatabasePath, type DatabaseSection, type LoadedConfig } from '../src/config/load.js';
 import { postgresDatabaseSection, renderConfigWithDatabase, setDatabaseSection } from '../src/config/database-block.js';
 import { unifiedDiff } from '../src/core/diff.js';
-import { registerSecret } from '../src/core/redact.js';
+import { redact, registerSecret } from '../src/core/redact.js';
 import { WizardError } from '../src/core/errors.js';
 
 import { requireSynapseChroot } from './helpers/synapse.js';
@@ -383,6 +383,21 @@ test('unifiedDiff matches GNU diff -u hunk for hunk', () => {
     writeFileSync(join(dir, 'a'), a);
     writeFileSync(join(dir, 'b'), b);
     const gnu = spawnSync('diff', ['-u', '--label', 'f.yaml', '--label', 'f.yaml', join(dir, 'a'), join(dir, 'b')], { encoding: 'utf8' }).stdout;
-    assert.equal(unifiedDiff(a, b, 'f.yaml'), gnu);
+    // secrets the config holds (registration_shared_secret...) are registered by loadConfig in earlier tests and redacted in both
+    assert.equal(unifiedDiff(a, b, 'f.yaml'), redact(gnu));
   }
+});
+
+test("the config's own secrets are redacted from everything the wizard prints once the config is read", async () => {
+  const dir = tmp();
+  const file = join(dir, 'homeserver.yaml');
+  const shared = 'rs-' + Math.random().toString(36).slice(2) + '-secret';
+  const macaroon = 'mk-' + Math.random().toString(36).slice(2);
+  const smtp = 'sm-' + Math.random().toString(36).slice(2);
+  const oidc = 'oc-' + Math.random().toString(36).slice(2);
+  writeFileSync(file, `server_name: example.org\nregistration_shared_secret: "${shared}"\nmacaroon_secret_key: ${macaroon}\nsigning_key_path: /data/example.org.signing.key\nemail:\n  smtp_pass: ${smtp}\noidc_providers:\n  - idp_id: x\n    client_secret: ${oidc}\n`);
+  const text = `plan: ${shared} ${macaroon} ${smtp} ${oidc} /data/example.org.signing.key`;
+  assert.equal(redact(text), text, 'nothing registered before the config is read');
+  await loadConfig([file]);
+  assert.equal(redact(text), 'plan: ******** ******** ******** ******** /data/example.org.signing.key');
 });
