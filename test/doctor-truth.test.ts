@@ -231,3 +231,44 @@ test('doctor: every finding id that may explain a failed probe is a diagnosis th
   const ids = new Set(DIAGNOSES.map((d) => d.id));
   for (const id of EXPLAINS_PROBE) assert.ok(ids.has(id), `${id} is in EXPLAINS_PROBE but no diagnosis has that id`);
 });
+
+test('doctor: a sequence behind its table, a schema newer than the installed Synapse, and database.name "postgresql"', async () => {
+  const chroot = requireSynapseChroot();
+  const c = await startCluster({ extraConf: tunedConf() });
+  try {
+    const password = pw();
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD ${sqlLit(password)}; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';`);
+    c.psql(`SET ROLE synapse_user; CREATE TABLE state_groups (id BIGINT PRIMARY KEY, room_id TEXT, event_id TEXT); CREATE SEQUENCE state_group_id_seq; INSERT INTO state_groups SELECT g, '!r:x', '$e' || g FROM generate_series(1, 100) g; SELECT setval('state_group_id_seq', 40);`, 'synapse');
+    const args = { user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_max: 10, ...KEEPALIVES };
+    const cfg = config(args);
+    const doctor = (...more: string[]) => runCli(['doctor', '--json', '-c', cfg, '--synapse-exec', `chroot:${chroot}`, ...more], { env: c.env, timeoutMs: 240_000 });
+
+    const r = await doctor();
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(findings(r)['sequence-behind-table']!.evidence, /sequence state_group_id_seq is at 40, but state_groups\.id reaches 100/);
+    // Synapse must be stopped for this fix: on this host (no --synapse-exec) synctl's pid_file shows it is not running
+    const fixed = await runCli(['doctor', '--json', '--yes', '-c', cfg], { env: c.env, timeoutMs: 240_000 });
+    assert.equal(findings(fixed)['sequence-behind-table']?.fixed, true, fixed.stdout);
+    assert.equal(c.psql(`SELECT last_value FROM state_group_id_seq`, 'synapse'), '100');
+
+    // a schema written by a newer Synapse than the one in the chroot
+    c.psql(`SET ROLE synapse_user; CREATE TABLE schema_compat_version (lock CHAR(1) NOT NULL DEFAULT 'X' UNIQUE, compat_version INT NOT NULL); INSERT INTO schema_compat_version (compat_version) VALUES (9999);`, 'synapse');
+    const newer = await doctor();
+    assert.equal(newer.code, 1, newer.stdout);
+    assert.match(findings(newer)['schema-too-new']!.evidence, /has schema_compat_version 9999; the Synapse at chroot .* understands schema versions up to \d+/);
+    c.psql('DROP TABLE schema_compat_version', 'synapse');
+
+    // database.name is the connector, not the product: postgresql is refused by Synapse; --yes writes psycopg2 and the probe proves it
+    writeFileSync(cfg, setDatabaseSection(readFileSync(cfg, 'utf8'), { name: 'postgresql', args }));
+    const name = await doctor();
+    assert.equal(name.code, 1, name.stdout);
+    assert.match(findings(name)['database-engine-name']!.evidence, /database\.name: postgresql; Synapse accepts only psycopg2 \(PostgreSQL\) and sqlite3, and stops with "Unsupported database engine 'postgresql'"/);
+    const named = await doctor('--yes');
+    assert.equal(findings(named)['database-engine-name']?.fixed, true, named.stdout);
+    assert.match(readFileSync(cfg, 'utf8'), /^ {2}name: psycopg2$/m);
+    const after = await doctor();
+    assert.equal(after.code, 0, after.stdout);
+  } finally {
+    c.stop();
+  }
+});

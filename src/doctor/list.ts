@@ -29,6 +29,7 @@ import type { Diagnosis } from './types.js';
 import { LOGIN_STATE } from './login-state.js';
 import { maxConnections, pgDown, sslMismatch } from './server-state.js';
 import { engineName } from './engine-name.js';
+import { sequenceBehind } from './sequences.js';
 
 export const DIAGNOSES: Diagnosis[] = [
   configUnreadable,
@@ -50,6 +51,7 @@ export const DIAGNOSES: Diagnosis[] = [
   publicSchema,
   initialisedTarget,
   streamPositions,
+  sequenceBehind,
   serverName,
   schemaVersion,
   backgroundUpdates,
