@@ -64,3 +64,21 @@ test("setup: sslmode: require already in database.args, against a server without
     c.stop();
   }
 });
+
+test('setup: CONNECT revoked on an existing database is named as such (not blamed on pg_hba.conf) and granted back', async () => {
+  const c = await startCluster();
+  try {
+    const s = setupDir();
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD '${s.password}'; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'; REVOKE CONNECT ON DATABASE synapse FROM PUBLIC, synapse_user;`);
+    const args = ['setup', '--json', '-c', s.cfg, '--db-port', String(c.port), '--db-password-file', s.pwFile];
+    const dry = await runCli([...args, '--dry-run'], { env: c.env });
+    assert.match(JSON.stringify(dry.events.filter((e) => e.id === 'create-database')), /synapse_user lacks the CONNECT privilege on it \(it was revoked\).*GRANT CONNECT ON DATABASE \\"synapse\\" TO \\"synapse_user\\"/);
+    assert.ok(!/pg_hba/.test(JSON.stringify(dry.events.filter((e) => e.id === 'create-database'))));
+    const r = await runCli([...args, '--yes'], { env: c.env });
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(stepStatuses(r.events)['create-database'], 'applied');
+    assert.equal(await loginAs(c, '127.0.0.1', 'synapse_user', s.password), 'synapse_user');
+  } finally {
+    c.stop();
+  }
+});
