@@ -272,3 +272,21 @@ test('doctor: a sequence behind its table, a schema newer than the installed Syn
     c.stop();
   }
 });
+
+test('doctor: a healthy system with distribution-default memory settings exits 0, with the tuning advice listed (read-only and declined alike)', async () => {
+  const c = await startCluster();
+  try {
+    const password = pw();
+    c.psql(`CREATE ROLE synapse_user LOGIN PASSWORD ${sqlLit(password)}; CREATE DATABASE synapse OWNER synapse_user TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';`);
+    const cfg = config({ user: 'synapse_user', password, dbname: 'synapse', host: '127.0.0.1', port: c.port, cp_max: 10, ...KEEPALIVES });
+    const r = await runCli(['doctor', '--json', '-c', cfg], { env: c.env, timeoutMs: 120_000, watchSecrets: [password] });
+    assert.equal(r.code, 0, r.stdout);
+    const f = findings(r);
+    assert.deepEqual(Object.keys(f), ['tuning']);
+    assert.equal(f.tuning!.severity, 'advice');
+    assert.match(String(r.events.at(-1)!.message), /^No problem left\. Advice left as it is: tuning\./);
+    assert.deepEqual(r.leaks, []);
+  } finally {
+    c.stop();
+  }
+});
