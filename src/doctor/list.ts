@@ -30,10 +30,12 @@ import { LOGIN_STATE } from './login-state.js';
 import { maxConnections, pgDown, sslMismatch } from './server-state.js';
 import { engineName } from './engine-name.js';
 import { sequenceBehind } from './sequences.js';
+import { synapseHealth } from './synapse-health.js';
 
 export const DIAGNOSES: Diagnosis[] = [
   configUnreadable,
   pgDown,
+  synapseHealth,
   engineName,
   sslMismatch,
   ...LOGIN_STATE,
