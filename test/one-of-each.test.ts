@@ -44,7 +44,9 @@ test('one read-only rule: status, sandbox status, maintain report (and maintain 
   assert.ok(ro(['status'], true) && ro(['sandbox'], true) && ro(['sandbox', 'status'], false) && ro(['maintain', 'report'], true));
   assert.ok(ro(['maintain'], false), 'without a terminal, maintain alone is the report');
   assert.ok(!ro(['maintain'], true), 'on a terminal, maintain alone asks which task');
-  assert.ok(!ro(['setup'], false) && !ro(['sandbox', 'up'], false) && !ro(['maintain', 'vacuum'], false) && !ro(['doctor'], false));
+  assert.ok(!ro(['setup'], false) && !ro(['sandbox', 'up'], false) && !ro(['maintain', 'vacuum'], false) && !ro(['doctor', '--yes'], false));
+  // issue #13: without a terminal and without --yes, the doctor is the read-only diagnosis; on a terminal it asks before each fix
+  assert.ok(ro(['doctor', '--json'], false) && !ro(['doctor'], true));
 });
 
 test('one table of error texts: the port and the doctor read the same patterns', () => {
