@@ -16,8 +16,9 @@ if [ "$what" = test ]; then
   # the server binaries (initdb, pg_ctl) for throwaway clusters, tmux for the full-screen tests,
   # debootstrap for the real Synapse in a chroot, diffutils to compare our diffs with GNU diff,
   # iproute2 (ip netns) and openssl for "another host": a namespaced PostgreSQL with TLS;
+  # locales (de_DE for a server that speaks German), e2fsprogs (chattr +i);
   # docker.io for the compose tests (Debian's engine; compose v2 and the Synapse image come from .ci/docker.sh)
-  pkgs+=(postgresql tmux debootstrap diffutils procps iproute2 openssl docker.io)
+  pkgs+=(postgresql tmux debootstrap diffutils procps iproute2 openssl docker.io locales e2fsprogs)
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

@@ -106,3 +106,29 @@ test('doctor --yes on a symlinked homeserver.yaml edits the target and keeps the
     c.stop();
   }
 });
+
+test("cutover's config swap through a symlinked homeserver.yaml (0644): the target gets PostgreSQL, the link stays, the file holding the password ends 0640", async () => {
+  const { expandConfigPaths } = await import('../src/config/discover.js');
+  const { cutoverPaths } = await import('../src/cutover/context.js');
+  const { swapConfig } = await import('../src/cutover/steps/swap-config.js');
+  const d = tmp();
+  mkdirSync(join(d, 'real'));
+  const target = join(d, 'real', 'homeserver.yaml');
+  const original = 'server_name: "example.org"\ndatabase:\n  name: sqlite3\n  args:\n    database: /data/homeserver.db\n';
+  writeFileSync(target, original, { mode: 0o644 });
+  const link = join(d, 'homeserver.yaml');
+  symlinkSync(target, link);
+  const password = `sw'"\\$\t${randomBytes(4).toString('hex')}`;
+  registerSecret(password);
+  const config = await loadConfig(await expandConfigPaths([link]));
+  const setup = { dbUser: 'synapse_user', dbName: 'synapse', dbHost: 'localhost', dbPort: 5432 };
+  const ctx = { opts: { setup }, setup: { opts: setup, password }, config, paths: cutoverPaths(config, '/data/homeserver.db'), stepData: {} } as never;
+  const sc = { dryRun: false, signal: new AbortController().signal, log: () => {}, progress: () => {} };
+  await swapConfig.apply(ctx, sc);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link is kept');
+  assert.equal(readlinkSync(link), target);
+  assert.match(readFileSync(target, 'utf8'), /name: psycopg2/);
+  assert.equal(statSync(target).mode & 0o777, 0o640, 'the config holding the password is not world-readable');
+  const old = readdirSync(d).concat(readdirSync(join(d, 'real'))).filter((f) => f.includes('old-sqlite'));
+  assert.equal(old.length, 1, 'the SQLite version is kept');
+});

@@ -47,6 +47,7 @@ test('one read-only rule: status, sandbox status, maintain report (and maintain 
   assert.ok(!ro(['setup'], false) && !ro(['sandbox', 'up'], false) && !ro(['maintain', 'vacuum'], false) && !ro(['doctor', '--yes'], false));
   assert.ok(ro(['doctor'], false), 'without a terminal and without --yes, the doctor is the read-only diagnosis');
   assert.ok(!ro(['doctor'], true), 'on a terminal, the doctor asks before each fix');
+  assert.ok(ro(['doctor', '--json'], false), 'doctor --json alone is the read-only diagnosis');
 });
 
 test('one table of error texts: the port and the doctor read the same patterns', () => {

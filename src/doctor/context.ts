@@ -50,6 +50,8 @@ export interface DoctorContext {
   logSource?: string;
   /** Connecting as Synapse does (psycopg2 with every database.args key): the ground truth every verdict rests on. */
   probe?: ProbeResult;
+  /** The /health URL that answered OK, where Synapse should be running (for the verdict). */
+  healthSeen?: string;
 }
 
 export function requireDoctorAdmin(ctx: DoctorContext): PgAdmin {

@@ -31,10 +31,13 @@ import type { Diagnosis } from './types.js';
 import { LOGIN_STATE } from './login-state.js';
 import { maxConnections, pgDown, sslMismatch } from './server-state.js';
 import { engineName } from './engine-name.js';
+import { sequenceBehind } from './sequences.js';
+import { synapseHealth } from './synapse-health.js';
 
 export const DIAGNOSES: Diagnosis[] = [
   configUnreadable,
   pgDown,
+  synapseHealth,
   engineName,
   sslMismatch,
   ...LOGIN_STATE,
@@ -54,6 +57,7 @@ export const DIAGNOSES: Diagnosis[] = [
   publicSchema,
   initialisedTarget,
   streamPositions,
+  sequenceBehind,
   serverName,
   schemaVersion,
   backgroundUpdates,

@@ -64,6 +64,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
   if (ctx.adminError) emit({ event: 'log', level: 'warn', message: redact(`No superuser connection, so checks inside PostgreSQL are skipped: ${ctx.adminError}`) });
   if (ctx.logSource) emit({ event: 'log', level: 'info', message: redact(`Synapse is not running and its last start failed; the doctor reads the errors of that start from ${ctx.logSource} (${ctx.opts.errorLines.length} line(s)).`) });
   const found = await diagnoseAll(ctx, ui);
+  if (ctx.healthSeen) emit({ event: 'log', id: 'synapse-health', level: 'info', message: `Synapse answers ${ctx.healthSeen} with OK.` });
   const problems = found.filter((x) => severity(x.f) === 'problem');
   const advice = found.filter((x) => severity(x.f) === 'advice');
   emit({ event: 'log', level: problems.length ? 'warn' : 'info', message: found.length ? `Found ${problems.length} problem(s)${advice.length ? ` and ${advice.length} piece(s) of advice` : ''}, worst first: ${found.map((x) => x.f.id).join(', ')}.` : noProblem(ctx) });
@@ -114,7 +115,8 @@ const severity = (f: Finding) => f.severity ?? 'problem';
 /** "No known problem found" rests on the probe: said with what proved it, or with why there was nothing to connect to. */
 function noProblem(ctx: DoctorContext): string {
   const p = ctx.probe;
-  if (!p) return 'No known problem found.';
+  const health = ctx.healthSeen ? ` Synapse answers ${ctx.healthSeen} with OK.` : '';
+  if (!p) return `No known problem found.${health}`;
   const how = p.driver.startsWith('psycopg2') ? 'Synapse connects, reads and writes (psycopg2 in its environment).' : `Synapse's login, read and write work with node-postgres; pass --synapse-exec to prove them with Synapse's own psycopg2.`;
-  return `No known problem found. ${how}`;
+  return `No known problem found. ${how}${health}`;
 }

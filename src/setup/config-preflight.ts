@@ -5,7 +5,8 @@
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { isAlias, isNode, parseDocument, visit } from 'yaml';
-import { createExecutor, runArgv } from '../adapters/exec.js';
+import { createExecutor, runArgv, type Executor } from '../adapters/exec.js';
+import type { LoadedConfig } from '../config/load.js';
 import { canWrite, exists, freeBytes, readText, resolveTarget } from '../adapters/files.js';
 import type { SetupContext } from './context.js';
 
@@ -25,8 +26,8 @@ except Exception as e:
 `;
 
 /** PyYAML's verdict on one file's text; undefined when no PyYAML could be run here (then nothing is claimed). */
-async function pyyamlError(ctx: SetupContext, text: string): Promise<string | undefined> {
-  const r = await createExecutor(ctx.opts.synapseExec ?? { kind: 'local' }).run(['python3', '-c', PYYAML], { input: text, timeoutMs: 60_000 });
+async function pyyamlError(exec: Executor, text: string): Promise<string | undefined> {
+  const r = await exec.run(['python3', '-c', PYYAML], { input: text, timeoutMs: 60_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('SPGW-YAML '));
   if (!line || line === 'SPGW-YAML ok') return undefined;
   return line.slice(10);
@@ -92,14 +93,20 @@ function listening(host: string, port: number, timeoutMs = 3000): Promise<string
   });
 }
 
-/** Everything knowable before the first change; [] when the config can be written and Synapse's address answers. */
-export async function setupPreflight(ctx: SetupContext, writes: { path: string; bytes: number; what: string }[]): Promise<Problem[]> {
+export interface PlannedWrite {
+  path: string;
+  bytes: number;
+  what: string;
+}
+
+/** The config as Synapse's loader reads it (PyYAML through `exec`), database: without anchors, and every planned write possible. */
+export async function configProblems(exec: Executor, config: LoadedConfig | null | undefined, writes: PlannedWrite[]): Promise<Problem[]> {
   const out: Problem[] = [];
-  for (const f of ctx.config?.files ?? []) {
-    const err = await pyyamlError(ctx, f.text);
+  for (const f of config?.files ?? []) {
+    const err = await pyyamlError(exec, f.text);
     if (err) out.push({ message: `Synapse's YAML loader (PyYAML safe_load) rejects ${f.path}: ${err}`, hint: 'Synapse would not start with this file; fix it (the error names the line), then run again.' });
   }
-  const dbFile = ctx.config?.databaseFile;
+  const dbFile = config?.databaseFile;
   if (dbFile) {
     const anchors = databaseAnchors(await readText(dbFile.path));
     if (anchors) out.push({ message: `The database: section of ${dbFile.path} uses YAML ${anchors}; rewriting it would change or break what refers to them.`, hint: 'Write database: out without anchors and aliases, then run again.' });
@@ -109,6 +116,12 @@ export async function setupPreflight(ctx: SetupContext, writes: { path: string; 
     const space = await spaceProblem(w.path, w.bytes, w.what);
     if (space) out.push(space);
   }
+  return out;
+}
+
+/** Everything setup can know before its first change; [] when the config can be written and Synapse's address answers. */
+export async function setupPreflight(ctx: SetupContext, writes: PlannedWrite[]): Promise<Problem[]> {
+  const out = await configProblems(createExecutor(ctx.opts.synapseExec ?? { kind: 'local' }), ctx.config, writes);
   const host = ctx.opts.dbHost;
   if (host && !host.startsWith('/')) {
     const why = await listening(host, ctx.opts.dbPort);

@@ -9,6 +9,7 @@ import type { CutoverContext } from '../context.js';
 import { recorded } from '../context.js';
 import { makeService } from '../service.js';
 import { notSynapseSqlite, sqliteFacts } from '../sqlite-facts.js';
+import { configProblems } from '../../setup/config-preflight.js';
 import { inspectTarget } from '../target-db.js';
 import { probeTools } from '../tools.js';
 import { CopyEngineUnsupported, runDriver } from '../copy/driver.js';
@@ -143,6 +144,11 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
   const t = ctx.exec.target;
   if ((t.kind === 'docker' || t.kind === 'compose') && isLoopbackHost(host) && !ctx.opts.container?.hostNetwork) {
     out.push({ blocking: false, problem: `Synapse's tools run in ${t.kind === 'docker' ? `container ${t.container}` : `the compose service ${t.service}`}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf (FAILURES #10).' });
+  }
+  // the config as Synapse's own loader reads it, no anchors in database:, and the swap can write it (immutable, read-only, space)
+  const main = ctx.config?.databaseFile ?? ctx.config?.files[0];
+  if (!recorded(ctx, 'swap-config') && main) {
+    for (const p of await configProblems(ctx.exec, ctx.config, [{ path: main.path, bytes: 3 * Buffer.byteLength(main.text) + 64 * 1024, what: 'the Synapse config' }])) out.push({ blocking: true, problem: p.message, fix: p.hint });
   }
   if (!(await canWrite(ctx.paths.postgresConfig))) out.push({ blocking: true, problem: `${ctx.paths.configDir} is not writable, so homeserver-postgres.yaml cannot be written beside the config.`, fix: 'Run the wizard as root (or as the owner of the config directory).' });
   return out;

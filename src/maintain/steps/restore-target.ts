@@ -1,5 +1,6 @@
 // Restore goes into a fresh database made with setup's rules (UTF8, C locale, template0, owned by Synapse's role), never over an existing one.
-import { exists } from '../../adapters/files.js';
+import { exists, requireRegularFile } from '../../adapters/files.js';
+import { runArgv } from '../../adapters/exec.js';
 import { resolve } from 'node:path';
 import type { Step } from '../../core/step.js';
 import { quoteIdent, quoteLiteral } from '../../pg/identifiers.js';
@@ -51,6 +52,11 @@ export const restoreTarget: Step<MaintainContext> = {
     const file = ctx.found.backupFile as string | undefined;
     if (!file) return { status: 'blocked', message: 'No backup file was named.', hint: 'Pass --backup-file PATH (a file written by synapse-pg maintain backup or pg_dump -Fc).' };
     if (!(await exists(file))) return { status: 'blocked', message: `${file} does not exist.`, hint: 'Pass the path of an existing backup with --backup-file.' };
+    // before any database is made: the file must be an archive pg_restore can read (its table of contents), else nothing is created
+    await requireRegularFile(file, 'backup file');
+    const toc = await runArgv(['pg_restore', '--list', file], { timeoutMs: 120_000 });
+    if (toc.spawnError) return { status: 'blocked', message: `pg_restore could not be started: ${toc.spawnError}`, hint: 'Install the PostgreSQL client tools: apt-get install postgresql-client' };
+    if (toc.exitCode !== 0) return { status: 'blocked', message: `${file} is not a backup pg_restore can read: ${toc.stderr.trim().split('\n').pop() ?? `exit code ${toc.exitCode}`}. Nothing was created.`, hint: 'Pass a file written by synapse-pg maintain backup or pg_dump -Fc (a plain SQL dump is restored with psql instead).' };
     const name = ctx.found.restoreDb as string | undefined;
     if (!name) return { status: 'blocked', message: 'No database to restore into was named.', hint: 'Pass --restore-db NAME (a database that does not exist yet).' };
     const existing = await targetRow(ctx, name);

@@ -31,6 +31,16 @@ export function localeProblems(row: DbRow): string[] {
   return out;
 }
 
+const grantConnectSql = (ctx: SetupContext) => `GRANT CONNECT ON DATABASE ${quoteIdent(ctx.opts.dbName)} TO ${quoteIdent(ctx.opts.dbUser)}`;
+
+/** Whether Synapse's role holds CONNECT on the database (true while the role does not exist yet: it is made by then). */
+async function mayConnect(ctx: SetupContext): Promise<boolean> {
+  const [r] = await requireAdmin(ctx).query<{ ok: boolean }>(
+    `SELECT has_database_privilege(${quoteLiteral(ctx.opts.dbUser)}, ${quoteLiteral(ctx.opts.dbName)}, 'CONNECT') AS ok WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${quoteLiteral(ctx.opts.dbUser)})`,
+  );
+  return r?.ok !== false;
+}
+
 async function tableCount(ctx: SetupContext): Promise<number> {
   const [r] = await requireAdmin(ctx).query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`, ctx.opts.dbName);
   return r?.n ?? 0;
@@ -57,9 +67,17 @@ export const createDatabase: Step<SetupContext> = {
     if (row.owner !== dbUser) {
       return { status: 'blocked', code: 'DB_WRONG_OWNER', message: `Database ${dbName} is owned by ${row.owner}, not by ${dbUser}; on PostgreSQL 15+ ${dbUser} then cannot create tables in the public schema.`, hint: `Make ${dbUser} the owner: ALTER DATABASE ${quoteIdent(dbName)} OWNER TO ${quoteIdent(dbUser)}; (or pass --db-user ${row.owner}).` };
     }
+    if (!(await mayConnect(ctx))) {
+      // REVOKE CONNECT ... FROM PUBLIC (and from the owner): the server refuses the login with 42501, which is not pg_hba.conf
+      return { status: 'needed', message: `Database ${dbName} exists, but ${dbUser} lacks the CONNECT privilege on it (it was revoked).`, plan: [{ kind: 'sql', sql: grantConnectSql(ctx) }], confirm: `Grant ${dbUser} CONNECT on ${dbName}?` };
+    }
     return { status: 'done', message: `Database ${dbName} exists: UTF8, COLLATE C, CTYPE C, owned by ${dbUser}.` };
   },
   async apply(ctx) {
+    if (await dbRow(ctx)) {
+      await requireAdmin(ctx).exec(grantConnectSql(ctx));
+      return `Granted ${ctx.opts.dbUser} CONNECT on ${ctx.opts.dbName}.`;
+    }
     await requireAdmin(ctx).exec(createDatabaseSql(ctx.opts.dbName, ctx.opts.dbUser));
     (ctx.created ??= {}).database = ctx.opts.dbName;
     return `Created database ${ctx.opts.dbName}.`;
@@ -70,6 +88,7 @@ export const createDatabase: Step<SetupContext> = {
     const problems = localeProblems(row);
     if (problems.length) return { ok: false, message: problems.join('; ') };
     if (row.owner !== ctx.opts.dbUser) return { ok: false, message: `owned by ${row.owner}.` };
+    if (!(await mayConnect(ctx))) return { ok: false, message: `${ctx.opts.dbUser} lacks the CONNECT privilege on ${ctx.opts.dbName}.` };
     // Prove the role can create tables in public (PostgreSQL 15 took that right away from non-owners); nothing is kept.
     await requireAdmin(ctx).exec(
       `BEGIN; SET LOCAL ROLE ${quoteIdent(ctx.opts.dbUser)}; CREATE TABLE public.synapse_pg_wizard_probe (id int); ROLLBACK;`,
