@@ -104,8 +104,8 @@ ${RUN}
 Example:
   synapse-pg doctor --error 'FATAL:  password authentication failed for user "synapse_user"'
 
-Exit status: 0 Synapse can use its database and no problem is left (advice may be listed), 1 a problem
-is left or the connection Synapse makes fails, 2 bad usage, 130 interrupted.
+Exit status: 0 no problem left (advice may be listed), 1 a problem left, 2 bad usage, 130 interrupted.
+A problem is anything that keeps Synapse from its database, its own connection failing included.
 `,
   maintain: `synapse-pg maintain TASK: look after Synapse's PostgreSQL database (from the config's database: section).
 
