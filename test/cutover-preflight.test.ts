@@ -90,7 +90,9 @@ test('preflight: a damaged SQLite file (quick_check), no room for the snapshot a
     const pre = stepEvent(run, 'preflight')!;
     assert.equal(pre.status, 'failed', describeRun(run));
     assert.equal(pre.code, 'BLOCKED', describeRun(run));
-    assert.match(pre.message!, /3 problem\(s\)/);
+    // the fourth: the config's own directory (on the same small tmpfs) has no room for the edited config and its backup
+    assert.match(pre.message!, /4 problem\(s\)/);
+    assert.match(pre.message!, /Only \d+ bytes are free where the Synapse config \S+homeserver\.yaml is written; the edit needs \d+/);
     assert.match(pre.message!, new RegExp(`PRAGMA quick_check reports damage in \\S*damaged-${process.pid}/homeserver\\.db`));
     assert.match(pre.message!, new RegExp(`Only 0\\.00 GB free in \\S*damaged-${process.pid}; the snapshot needs about`));
     assert.match(pre.message!, /Only 0\.00 GB free for PostgreSQL's data directory \S+; plan for twice the SQLite size/);

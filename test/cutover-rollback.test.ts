@@ -46,7 +46,7 @@ test('--dry-run shows the whole plan and writes nothing; tools missing where --s
   // The default engine: the installed synapse_port_db's own preparation through the driver, then COPY.
   assert.deepEqual(port.actions[0]!.argv!.slice(0, 4), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1']);
   assert.deepEqual(port.actions[0]!.argv!.slice(5, 8), ['-', 'synapse_port_db-copy-driver', 'prepare']);
-  assert.match(logs(run, 'preflight').join('\n'), /Engine: copy \(COPY, with the rules of the installed synapse_port_db 1\.\d+/);
+  assert.match([...logs(run, 'preflight'), stepEvent(run, 'preflight')?.message ?? ''].join('\n'), /Engine: copy \(COPY, with the rules of the installed synapse_port_db 1\.\d+/);
   const byScript = await runWizard([...cutoverFlags(hs, pwFile), '--dry-run', '--engine', 'port-db'], undefined, adminEnv(hs));
   const portDb = byScript.events.find((e) => e.event === 'plan' && e.id === 'port-snapshot') as unknown as { actions: { argv?: string[] }[] };
   assert.deepEqual(portDb.actions[0]!.argv!.slice(0, 5), ['chroot', hs.state.chrootDir, 'env', 'PYTHONUNBUFFERED=1', 'synapse_port_db']);
@@ -116,7 +116,7 @@ test('preflight lists every finding at once, each created for real, and changes 
     assert.match(pre.message!, /already holds a Synapse schema .* that is not a port/);
     assert.match(pre.hint!, /PRAGMA auto_vacuum=off; VACUUM;/);
     assert.match(pre.hint!, /DROP DATABASE "synapse_started"/);
-    assert.match(logs(run, 'preflight').join('\n'), /background update\(s\) are pending .*populate_stats_process_rooms.*update_synapse_database/);
+    assert.match([...logs(run, 'preflight'), stepEvent(run, 'preflight')?.message ?? ''].join('\n'), /background update\(s\) are pending .*populate_stats_process_rooms.*update_synapse_database/);
     assert.equal(stepEvent(run, 'snapshot'), undefined, 'nothing after preflight ran');
     assert.equal(sha256(hs.sqlitePath), stamp, 'preflight wrote to the SQLite file');
   } finally {
@@ -210,7 +210,7 @@ test('a Synapse that cannot start on PostgreSQL is rolled back (an interrupted r
     assert.ok(killed, describeRun(first));
     assert.match(logs(first).join('\n'), /last attempt was rolled back .* Starting a new attempt/);
     assert.match(stepEvent(first, 'preflight')!.message!, /No blocking problems/);
-    assert.match(logs(first, 'preflight').join('\n'), /holds an earlier port of this SQLite file/);
+    assert.match([...logs(first, 'preflight'), stepEvent(first, 'preflight')?.message ?? ''].join('\n'), /holds an earlier port of this SQLite file/);
     assert.equal(JSON.parse(readFileSync(journalFile(), 'utf8')).phase, 'downtime');
     assert.equal(await health(hs.baseUrl), false, 'Synapse is stopped in phase 2');
     const sqliteAtStop = sha256(hs.sqlitePath);

@@ -43,7 +43,7 @@ for (const engine of ['copy', 'port-db'] as const) {
       assert.equal(done(run)?.ok, true);
       assert.match(String(stepEvent(run, 'pg-admin')?.message), /not a superuser/);
       // the server's disk cannot be seen from here: said so, with the sizes PostgreSQL reports
-      assert.match(logs(run, 'preflight').join('\n'), new RegExp(`Note: The server's free disk space is unknown here \\(PostgreSQL runs on ${r.addr.replaceAll('.', '\\.')}, not on this machine\\); the ported database will take about [0-9.]+ GB to [0-9.]+ GB \\(1\\.25-2x the SQLite file\\)\\. PostgreSQL reports its databases take [0-9.]+ GB now`));
+      assert.match([...logs(run, 'preflight'), stepEvent(run, 'preflight')?.message ?? ''].join('\n'), new RegExp(`Note: The server's free disk space is unknown here \\(PostgreSQL runs on ${r.addr.replaceAll('.', '\\.')}, not on this machine\\); the ported database will take about [0-9.]+ GB to [0-9.]+ GB \\(1\\.25-2x the SQLite file\\)\\. PostgreSQL reports its databases take [0-9.]+ GB now`));
       assert.match(String(stepEvent(run, 'postgres-config')?.message), new RegExp(`sslmode verify-full with sslrootcert ${hs.state.dirInside}/db-ca\\.crt as Synapse sees it`));
 
       // the config Synapse runs with names the CA by its path inside the chroot

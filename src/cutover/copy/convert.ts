@@ -89,7 +89,7 @@ export function rowToLine(row: unknown[], plan: ColumnPlan, table: string, rowid
       }
       if (v.includes('\uFFFD') && invalidUtf8(i)) {
         throw new WizardError('PORT_FAILED', `Table ${table}, column ${plan.names[i]}, rowid ${String(rowid)} holds bytes that are not UTF-8; synapse_port_db stops there too ("Could not decode to UTF-8 column").`, {
-          hint: `Fix or delete that row with Synapse stopped (SELECT rowid, hex(CAST(${plan.names[i]} AS BLOB)) FROM ${table} WHERE rowid = ${String(rowid)}), then run cutover again (FAILURES #19).`,
+          hint: `Fix or delete that row with Synapse stopped (SELECT rowid, hex(CAST(${plan.names[i]} AS BLOB)) FROM ${table} WHERE rowid = ${String(rowid)}), then run cutover again.`,
         });
       }
       if (v.includes('\0')) return { dropped: plan.names[i]! };

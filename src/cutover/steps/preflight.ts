@@ -36,7 +36,7 @@ async function sqliteFindings(ctx: CutoverContext, out: Finding[]): Promise<numb
     return 0;
   }
   const f = await sqliteFacts(path, { quickCheck: ctx.journal.phase === 'phase1' && !recorded(ctx, 'port-snapshot') });
-  if (f.quickCheck !== 'ok' && f.quickCheck !== 'not run') out.push({ blocking: true, problem: `PRAGMA quick_check reports damage in ${path}: ${f.quickCheck.slice(0, 300)}`, fix: 'Restore a backup, or repair the file (sqlite3 .recover) with Synapse stopped; porting a damaged file fails half way (FAILURES #21).' });
+  if (f.quickCheck !== 'ok' && f.quickCheck !== 'not run') out.push({ blocking: true, problem: `PRAGMA quick_check reports damage in ${path}: ${f.quickCheck.slice(0, 300)}`, fix: 'Restore a backup, or repair the file (sqlite3 .recover) with Synapse stopped; porting a damaged file fails half way.' });
   if (f.autoVacuum !== 0) out.push({ blocking: true, problem: `PRAGMA auto_vacuum is ${f.autoVacuum} in ${path}; synapse_port_db relies on stable rowids and refuses it.`, fix: `Stop Synapse, run: sqlite3 ${path} "PRAGMA auto_vacuum=off; VACUUM;" once, start Synapse again, then run cutover. Never VACUUM between port runs.` });
   if (f.pendingBackgroundUpdates.length) {
     const names = f.pendingBackgroundUpdates.slice(0, 5).join(', ') + (f.pendingBackgroundUpdates.length > 5 ? ', ...' : '');
@@ -58,12 +58,12 @@ async function diskFindings(ctx: CutoverContext, sqliteBytes: number, out: Findi
   const snapDir = dirname(ctx.paths.snapshotDir);
   const free = await freeBytes(snapDir);
   const need = Math.ceil(sqliteBytes * 1.1);
-  if (free !== undefined && free < need) out.push({ blocking: true, problem: `Only ${gb(free)} free in ${snapDir}; the snapshot needs about ${gb(need)}.`, fix: 'Free space there (FAILURES #24).' });
+  if (free !== undefined && free < need) out.push({ blocking: true, problem: `Only ${gb(free)} free in ${snapDir}; the snapshot needs about ${gb(need)}.`, fix: 'Free space there.' });
   const server = ctx.setup.server;
   const host = ctx.opts.setup.dbHost;
   const local = isLocalHost(host);
   const pgFree = server?.dataDirectory && local ? await freeBytes(server.dataDirectory) : undefined;
-  if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server!.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file (FAILURES #24); free space or move the data directory.' });
+  if (pgFree !== undefined && pgFree < 2 * sqliteBytes) out.push({ blocking: true, problem: `Only ${gb(pgFree)} free for PostgreSQL's data directory ${server!.dataDirectory}; plan for twice the SQLite size (${gb(2 * sqliteBytes)}).`, fix: 'PostgreSQL needs 25-100% more than the SQLite file; free space or move the data directory.' });
   if (pgFree === undefined && server) out.push(await serverDiskUnknown(ctx, sqliteBytes, local));
 }
 
@@ -77,7 +77,7 @@ async function serverDiskUnknown(ctx: CutoverContext, sqliteBytes: number, local
     )
     .catch(() => [undefined]);
   const now = sizes?.total ? ` PostgreSQL reports its databases take ${gb(Number(sizes.total))} now${sizes.target ? ` (${ctx.opts.setup.dbName}: ${gb(Number(sizes.target))})` : ''}.` : '';
-  return { blocking: false, problem: `The server's free disk space is unknown here (${why}); the ported database will take about ${gb(1.25 * sqliteBytes)} to ${gb(2 * sqliteBytes)} (1.25-2x the SQLite file).${now}`, fix: "Check the server's free storage (the provider's console, or df on the server) before the cutover; a full disk stops the port half way (FAILURES #24)." };
+  return { blocking: false, problem: `The server's free disk space is unknown here (${why}); the ported database will take about ${gb(1.25 * sqliteBytes)} to ${gb(2 * sqliteBytes)} (1.25-2x the SQLite file).${now}`, fix: "Check the server's free storage (the provider's console, or df on the server) before the cutover; a full disk stops the port half way." };
 }
 
 async function targetFindings(ctx: CutoverContext, out: Finding[]): Promise<void> {
@@ -89,12 +89,12 @@ async function targetFindings(ctx: CutoverContext, out: Finding[]): Promise<void
     case 'empty':
       return;
     case 'port':
-      if (t.lineageProblem) out.push({ blocking: true, problem: `Database ${dbName} holds an earlier port, but ${t.lineageProblem}.`, fix: `Drop and recreate it (DROP DATABASE "${dbName}"; then run cutover again): a port only resumes on the same SQLite lineage (FAILURES #17).` });
+      if (t.lineageProblem) out.push({ blocking: true, problem: `Database ${dbName} holds an earlier port, but ${t.lineageProblem}.`, fix: `Drop and recreate it (DROP DATABASE "${dbName}"; then run cutover again): a port only resumes on the same SQLite lineage.` });
       else out.push({ blocking: false, problem: `Database ${dbName} holds an earlier port of this SQLite file (${t.events} events); synapse_port_db resumes it.` });
       return;
     case 'synapse':
       if (ours) return; // our own port, interrupted before synapse_port_db created port_from_sqlite3
-      out.push({ blocking: true, problem: `Database ${dbName} already holds a Synapse schema (${t.tables} tables) that is not a port: Synapse or its tools started on it.`, fix: `Porting into it ends in "duplicate key value violates unique constraint" (FAILURES #17). Drop and recreate it: DROP DATABASE "${dbName}"; then run cutover again (it creates it with the right locale).` });
+      out.push({ blocking: true, problem: `Database ${dbName} already holds a Synapse schema (${t.tables} tables) that is not a port: Synapse or its tools started on it.`, fix: `Porting into it ends in "duplicate key value violates unique constraint". Drop and recreate it: DROP DATABASE "${dbName}"; then run cutover again (it creates it with the right locale).` });
       return;
     case 'other':
       out.push({ blocking: true, problem: `Database ${dbName} is not empty (${t.tables} tables) and holds no Synapse data.`, fix: 'Choose another database with --db-name, or drop this one if it is not needed.' });
@@ -143,7 +143,7 @@ async function collect(ctx: CutoverContext, sc: StepContext): Promise<Finding[]>
   const host = ctx.opts.setup.dbHost;
   const t = ctx.exec.target;
   if ((t.kind === 'docker' || t.kind === 'compose') && isLoopbackHost(host) && !ctx.opts.container?.hostNetwork) {
-    out.push({ blocking: false, problem: `Synapse's tools run in ${t.kind === 'docker' ? `container ${t.container}` : `the compose service ${t.service}`}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf (FAILURES #10).' });
+    out.push({ blocking: false, problem: `Synapse's tools run in ${t.kind === 'docker' ? `container ${t.container}` : `the compose service ${t.service}`}, where ${host} is the container itself (unless it uses the host's network).`, fix: 'If PostgreSQL runs on the host, pass --db-host with an address the container reaches (e.g. the Docker bridge 172.17.0.1) and allow it in pg_hba.conf.' });
   }
   // the config as Synapse's own loader reads it, no anchors in database:, and the swap can write it (immutable, read-only, space)
   const main = ctx.config?.databaseFile ?? ctx.config?.files[0];
@@ -169,15 +169,16 @@ export const preflight: Step<CutoverContext> = {
     }
     const findings = await collect(ctx, sc);
     const blocking = findings.filter((f) => f.blocking);
+    const notes = findings.filter((f) => !f.blocking).map((f) => `Note: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`);
     if (blocking.length) {
       return {
         status: 'blocked',
         code: 'BLOCKED',
-        message: `${blocking.length} problem(s) must be fixed before the cutover: ${blocking.map((f, i) => `(${i + 1}) ${f.problem}`).join(' ')}`,
+        // what does not block is said too: the rerun after the fixes would otherwise meet it as news
+        message: [`${blocking.length} problem(s) must be fixed before the cutover: ${blocking.map((f, i) => `(${i + 1}) ${f.problem}`).join(' ')}`, ...notes].join(' '),
         hint: blocking.map((f, i) => `(${i + 1}) ${f.fix ?? 'see above'}`).join(' '),
       };
     }
-    const notes = findings.map((f) => `Note: ${f.problem}${f.fix ? ` Fix: ${f.fix}` : ''}`);
     return { status: 'done', message: ['No blocking problems.', ...notes].join(' ') };
   },
   async apply() {
