@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ function sqliteConfig(dir: string): string {
   return path;
 }
 
-test('doctor on a SQLite homeserver before the port: auto_vacuum fixed, pending background updates and too little disk space reported', async () => {
+test('doctor on a SQLite homeserver before the port: auto_vacuum, pending background updates and too little disk space reported; the live SQLite file is never written', async () => {
   if (process.getuid?.() !== 0) throw new Error('This test mounts a small tmpfs and must run as root.');
   const c = await startCluster();
   const dir = mkdtempSync(join(tmpdir(), 'spgw-doctor-sqlite-'));
@@ -56,24 +57,27 @@ test('doctor on a SQLite homeserver before the port: auto_vacuum fixed, pending 
     const r = await runCli(['doctor', '--yes', '--json', '-c', cfg], { env: c.env });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.deepEqual(findings(r.events), { 'sqlite-background-updates': false, 'sqlite-auto-vacuum': false, 'disk-space': false });
-    // VACUUM would need the file's size again: refused before it starts, on the same full disk
-    const step = r.events.find((e) => e.event === 'step' && e.id === 'sqlite-auto-vacuum')!;
-    assert.match(String(step.message), /VACUUM rewrites \S+homeserver\.db and needs about its size \(\d+ bytes\) free/);
+    // the VACUUM is the admin's to run (the wizard never writes the live SQLite file): the exact command, with Synapse stopped
+    assert.match(String(finding(r.events, 'sqlite-auto-vacuum').fix), /with Synapse stopped, once, before the first port .*sqlite3 \S+homeserver\.db "PRAGMA auto_vacuum = 0; VACUUM;"/);
+    assert.equal(finding(r.events, 'sqlite-background-updates').severity, 'advice', 'the cutover runs them on its snapshots');
+    assert.equal(finding(r.events, 'sqlite-auto-vacuum').severity, 'problem');
     assert.match(String(finding(r.events, 'sqlite-background-updates').evidence), /1 unfinished update\(s\): event_search_sqlite_delete_non_strings/);
-    assert.match(String(finding(r.events, 'sqlite-background-updates').fix), /update_synapse_database --database-config \S+homeserver\.yaml --run-background-updates/);
+    assert.match(String(finding(r.events, 'sqlite-background-updates').fix), /nothing before synapse-pg cutover: it runs update_synapse_database .* on each snapshot it ports, never on your file.*update_synapse_database --database-config \S+homeserver\.yaml --run-background-updates yourself/);
     assert.match(String(finding(r.events, 'disk-space').evidence), /the snapshot of \S+homeserver\.db \(0\.\d MiB\) needs 0\.\d MiB in \S+, which has 0\.\d MiB free/);
 
-    // The same file where there is room: auto_vacuum is turned off, the data stays
+    // The same file where there is room: --yes still leaves it byte for byte as it was
     const roomy = mkdtempSync(join(tmpdir(), 'spgw-doctor-sqlite-'));
     dirs.push(roomy);
     const cfg2 = sqliteConfig(roomy);
     copyFileSync(join(dir, 'homeserver.db'), join(roomy, 'homeserver.db'));
+    const digest = () => createHash('sha256').update(readFileSync(join(roomy, 'homeserver.db'))).digest('hex');
+    const beforeDigest = digest();
     const r2 = await runCli(['doctor', '--yes', '--json', '-c', cfg2], { env: c.env });
     assert.equal(r2.code, 1, r2.stdout + r2.stderr);
-    assert.deepEqual(findings(r2.events), { 'sqlite-background-updates': false, 'sqlite-auto-vacuum': true });
+    assert.deepEqual(findings(r2.events), { 'sqlite-background-updates': false, 'sqlite-auto-vacuum': false });
+    assert.equal(digest(), beforeDigest, 'the live SQLite file is not written');
     const after = new Database(join(roomy, 'homeserver.db'), { readonly: true });
-    assert.equal(after.pragma('auto_vacuum', { simple: true }), 0);
-    assert.equal((after.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 560);
+    assert.equal(after.pragma('auto_vacuum', { simple: true }), 1);
     after.close();
   } finally {
     c.stop();

@@ -102,10 +102,12 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     sqlite.close();
     const r3 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--error', 'psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "room_depth_room_id_key"'], { env: c.env, timeoutMs: 300_000 });
     assert.equal(r3.code, 0, r3.stdout + r3.stderr);
-    assert.deepEqual(findings(r3.events), { 'port-target-not-empty': true, 'sqlite-background-updates': true });
+    // pending background updates are advice: the cutover runs them on its snapshots, and the live file is never written
+    assert.deepEqual(findings(r3.events), { 'port-target-not-empty': true, 'sqlite-background-updates': false });
     const check = new Database(files.sqlitePathHost, { readonly: true });
-    assert.equal((check.prepare('SELECT count(*) AS n FROM background_updates').get() as { n: number }).n, 0, 'every background update ran');
+    assert.ok((check.prepare('SELECT count(*) AS n FROM background_updates').get() as { n: number }).n > 0, 'the live SQLite file is left as it was');
     check.close();
+    if (!(await health(files.baseUrl))) await service.start();
     assert.equal(await health(files.baseUrl), true, 'Synapse serves on SQLite again, ready for the port');
 
     // A schema from a newer Synapse (FAILURES 23): Synapse's own tool refuses it, and the doctor says why
@@ -120,8 +122,10 @@ test('doctor with the real Synapse: wrong locale (allow_unsafe_locale, then recr
     assert.match(readFileSync(log, 'utf8'), /Cannot use this database as it is too new for the server to understand/);
     const r4 = await runCli(['doctor', '--yes', '--json', '-c', files.configPathHost, '--synapse-exec', `chroot:${chroot}`, '--log', log], { env: c.env, timeoutMs: 120_000 });
     assert.equal(r4.code, 1, r4.stdout + r4.stderr);
-    assert.deepEqual(findings(r4.events), { 'schema-too-new': false });
-    assert.match(String(r4.events.find((e) => e.event === 'finding')!.evidence), /has schema_compat_version 9999; the Synapse at chroot \S+ understands schema versions up to \d+/);
+    // (the background update left pending above is advice, listed or not depending on whether Synapse finished it while it ran)
+    const { 'sqlite-background-updates': _advice, ...problems } = findings(r4.events);
+    assert.deepEqual(problems, { 'schema-too-new': false });
+    assert.match(String(r4.events.find((e) => e.event === 'finding' && e.id === 'schema-too-new')!.evidence), /has schema_compat_version 9999; the Synapse at chroot \S+ understands schema versions up to \d+/);
     assert.match(String(r3.events.find((e) => e.event === 'finding')!.evidence), /Synapse schema version \d+: Synapse was started on it/);
     assert.equal(c.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, 'synapse'), '0');
     assert.equal(c.psql(`SELECT datcollate || ' ' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'synapse'`), 'C synapse_user');
