@@ -67,7 +67,7 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
   if (ctx.healthSeen) emit({ event: 'log', id: 'synapse-health', level: 'info', message: `Synapse answers ${ctx.healthSeen} with OK.` });
   const problems = found.filter((x) => severity(x.f) === 'problem');
   const advice = found.filter((x) => severity(x.f) === 'advice');
-  emit({ event: 'log', level: problems.length ? 'warn' : 'info', message: found.length ? `Found ${problems.length} problem(s)${advice.length ? ` and ${advice.length} piece(s) of advice` : ''}, worst first: ${found.map((x) => x.f.id).join(', ')}.` : noProblem(ctx) });
+  emit({ event: 'log', level: problems.length ? 'warn' : 'info', message: found.length ? `Found ${problems.length} problem(s)${advice.length ? ` and ${advice.length} piece(s) of advice` : ''}, worst first: ${found.map((x) => x.f.title).join('; ')}.` : noProblem(ctx) });
   const synapse = new SynapseControl(ctx, ui);
   const results: DoctorResult['findings'] = [];
   const summarize = async (outcome: FlowOutcome) => {
@@ -94,10 +94,10 @@ export async function runDoctor(ctx: DoctorContext, ui: Ui): Promise<DoctorResul
     const left = results.filter((r) => !r.fixed && severity(r.finding) === 'problem');
     const leftAdvice = results.filter((r) => !r.fixed && severity(r.finding) === 'advice');
     const ok = left.length === 0 && !reprobe;
-    const adviceText = leftAdvice.length ? ` Advice left as it is: ${leftAdvice.map((r) => r.finding.id).join(', ')}.` : '';
+    const adviceText = leftAdvice.length ? ` Advice left as it is: ${leftAdvice.map((r) => r.finding.title).join('; ')}.` : '';
     return {
       ok,
-      message: (!results.length ? noProblem(ctx) : !left.length && !leftAdvice.length ? `All ${results.length} finding(s) fixed and verified.` : left.length ? `${left.length} problem(s) left unfixed: ${left.map((r) => r.finding.id).join(', ')}.${adviceText}` : `No problem left.${adviceText}`) + reprobe,
+      message: (!results.length ? noProblem(ctx) : !left.length && !leftAdvice.length ? `All ${results.length} finding(s) fixed and verified.` : left.length ? `${left.length} problem(s) left unfixed: ${left.map((r) => r.finding.title).join('; ')}.${adviceText}` : `No problem left.${adviceText}`) + reprobe,
       hint: ok ? undefined : diagnosisOnly ? 'This was the read-only diagnosis: run again with --yes to apply the fixes shown.' : dryRun ? 'Run again without --dry-run to apply the fixes shown.' : 'Each unfixed finding above says what to do.',
     };
   };
