@@ -27,7 +27,9 @@ test('doctor --sandbox: a leftover database in the practice PostgreSQL is found 
     const found = Object.fromEntries(r.events.filter((e) => e.event === 'finding').map((e) => [String(e.id), e.fixed]));
     console.log(`# doctor --sandbox findings: ${JSON.stringify(found)}`);
     assert.equal(found['port-target-not-empty'], true, r.stdout);
-    assert.ok(Object.values(found).every((fixed) => fixed === true), JSON.stringify(found));
+    // every problem is fixed; advice (pending background updates, which the cutover runs on its snapshots) may be left
+    const problems = r.events.filter((e) => e.event === 'finding' && e.severity === 'problem');
+    assert.ok(problems.length > 0 && problems.every((e) => e.fixed === true), JSON.stringify(found));
     assert.deepEqual(r.leaks, []);
     assert.ok(!r.stdout.includes(hs.postgres!.password));
     const check = new pg.Client({ host: '127.0.0.1', port: hs.postgres!.port, user: 'postgres', password: hs.postgres!.password, database: 'synapse' });
