@@ -4,6 +4,7 @@ import { planHbaInsert } from '../pg/hba.js';
 import { unifiedDiff } from '../core/diff.js';
 import { pgHba } from '../setup/steps/pg-hba.js';
 import { quoteLiteral } from '../pg/identifiers.js';
+import { formatIp, parseCidr } from '../pg/cidr.js';
 import { requireDoctorAdmin, requireServer, synapseArgs, type DoctorContext } from './context.js';
 import { inContainer, loginFromContainer } from './compose/container-login.js';
 import { hostAddressFromContainer } from '../synapse/container.js';
@@ -20,11 +21,10 @@ const DOCKER_ADDR = /^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/;
 /** The container's own bridge networks when the engine told them (--service compose:/docker:), else all of Docker's. */
 const networks = (ctx: DoctorContext) => (ctx.setup.opts.clientNetworks?.length ? ctx.setup.opts.clientNetworks : [DOCKER_NETWORKS]);
 
+/** A CIDR as pg_hba_file_rules shows it: the address and its netmask, both as text (the one CIDR parser, src/pg/cidr.ts). */
 function netmask(cidr: string): { address: string; netmask: string } {
-  const [address, bits] = cidr.split('/');
-  const n = Number(bits ?? 32);
-  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-  return { address: address!, netmask: [24, 16, 8, 0].map((s) => (mask >>> s) & 255).join('.') };
+  const r = parseCidr(cidr)!;
+  return { address: formatIp(r.family, r.addr), netmask: formatIp(r.family, r.mask) };
 }
 
 async function plan(ctx: DoctorContext) {
